@@ -1,0 +1,41 @@
+"""What the entry points share: turning a user error into one line and discarding runs that never started."""
+
+import shutil
+import sys
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+
+from zoo.errors import ZooError
+
+# What Hydra writes before the task starts; a directory holding nothing else never trained.
+_HYDRA_START_FILES = {".hydra", "train.log", "evaluate.log", "inspect.log"}
+
+
+def _discard_unstarted_run():
+    if not HydraConfig.initialized():
+        return
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    if output_dir.is_dir() and {path.name for path in output_dir.iterdir()} <= _HYDRA_START_FILES:
+        shutil.rmtree(output_dir)
+
+
+def run_task(task, cfg, *, discard_unstarted_run=False):
+    """Runs `task(cfg)`; a ZooError ends the program with its one-line message.
+
+    Args:
+        task: function of the composed config.
+        cfg: DictConfig.
+        discard_unstarted_run: bool. On error, remove the Hydra output directory if it holds
+            only what Hydra wrote at start-up, so no half-made run is left behind.
+
+    Returns:
+        What `task` returns.
+    """
+    try:
+        return task(cfg)
+    except ZooError as error:
+        if discard_unstarted_run:
+            _discard_unstarted_run()
+        print(f"Error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,53 @@
+"""Config helpers: the `zoo.monitor` resolver and the checks that run before anything is built."""
+
+import contextlib
+
+from omegaconf import OmegaConf
+
+from zoo.errors import ZooError
+from zoo.models.heads import monitored_metric
+from zoo.device import DEVICES, PRECISIONS
+from zoo.validation import boolean, one_of, positive_int, positive_number
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+
+
+def register_resolvers():
+    """Registers `${zoo.monitor:<head>}`, which configs use to pick the monitored validation metric."""
+    OmegaConf.register_new_resolver("zoo.monitor", monitored_metric, replace=True)
+
+
+def check_required(cfg):
+    """Raises a ZooError naming the first required value (`???`) left unset in `cfg`."""
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ZooError(
+            f"Missing required value {missing[0]}: set it on the command line, e.g. {missing[0]}=<value>."
+        )
+
+
+def check_trainer(trainer):
+    """Raises a ZooError naming the first `trainer.*` value out of range."""
+    positive_int("trainer.epochs", trainer.epochs)
+    positive_int("trainer.batch_size", trainer.batch_size)
+    positive_int("trainer.steps_per_execution", trainer.steps_per_execution)
+    positive_number("trainer.learning_rate", trainer.learning_rate)
+    if trainer.clipnorm is not None:
+        positive_number("trainer.clipnorm", trainer.clipnorm)
+    one_of("trainer.optimizer", trainer.optimizer, OPTIMIZERS)
+    one_of("trainer.precision", trainer.precision, PRECISIONS)
+    one_of("trainer.device", trainer.device, DEVICES)
+    boolean("trainer.jit_compile", trainer.jit_compile)
+    boolean("trainer.deterministic", trainer.deterministic)
+
+
+@contextlib.contextmanager
+def config_group(group, option):
+    """Prefixes a ZooError raised inside the block with the config group it came from.
+
+    Builders name their arguments bare (`units`); on the command line the key is `model.units`.
+    """
+    try:
+        yield
+    except ZooError as error:
+        raise ZooError(f"Invalid {group} config ({group}={option}): {error}") from error

@@ -1,0 +1,5 @@
+"""Datasets: synthetic series, user files, scaling and the tf.data pipeline."""
+
+from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
+from zoo.data.pipeline import make_tf_dataset, model_inputs
+from zoo.data.synthetic import synthetic_dataset

@@ -1,0 +1,62 @@
+"""The one place that turns a SeriesSplit into model inputs and a shuffled, batched, prefetched tf.data pipeline."""
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.errors import ZooError
+
+
+def last_valid_step(split):
+    """Returns `(n, n_features)`: each series' value at its last valid step."""
+    return split.series[np.arange(len(split)), split.lengths - 1]
+
+
+def teacher_inputs(split):
+    """Returns the decoder's teacher-forcing inputs `(n, horizon, n_features)`.
+
+    Step t of the decoder sees the true value of step t - 1; step 0 sees the last observed value.
+    """
+    return np.concatenate([last_valid_step(split)[:, None, :], split.future[:, :-1]], axis=1)
+
+
+def model_inputs(split, input_names):
+    """Builds the dict of arrays a model's named inputs expect.
+
+    Args:
+        split: SeriesSplit.
+        input_names: names of the model's `keras.Input`s, e.g. `["series", "mask"]`.
+
+    Returns:
+        Dict from input name to array.
+    """
+    available = {
+        "series": lambda: split.series,
+        "mask": lambda: split.mask,
+        "decoder_inputs": lambda: teacher_inputs(split).astype("float32"),
+    }
+    unknown = [name for name in input_names if name not in available]
+    if unknown:
+        raise ZooError(f"The model asks for inputs {unknown} that the data pipeline cannot provide.")
+    return {name: available[name]() for name in input_names}
+
+
+def targets(split, task):
+    """Returns labels for `task="classify"`, future values for `task="forecast"`."""
+    return split.labels if task == "classify" else split.future
+
+
+def make_tf_dataset(split, *, input_names, task, batch_size, shuffle=False, seed=0):
+    """Returns a `tf.data.Dataset` of `(inputs, targets)` batches that feeds `model.fit`.
+
+    Args:
+        split: SeriesSplit.
+        input_names: names of the model's inputs.
+        task: "classify" or "forecast".
+        batch_size: int.
+        shuffle: bool. Reshuffles every epoch, seeded so runs repeat exactly.
+        seed: int. Shuffle seed.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((model_inputs(split, input_names), targets(split, task)))
+    if shuffle:
+        dataset = dataset.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
