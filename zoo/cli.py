@@ -18,6 +18,9 @@ def _discard_unstarted_run():
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     if output_dir.is_dir() and {path.name for path in output_dir.iterdir()} <= _HYDRA_START_FILES:
         shutil.rmtree(output_dir)
+        # Also drop the date directory Hydra made for it, if this run was its only one.
+        if not any(output_dir.parent.iterdir()):
+            output_dir.parent.rmdir()
 
 
 def run_task(task, cfg, *, discard_unstarted_run=False):

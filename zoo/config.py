@@ -2,6 +2,8 @@
 
 import contextlib
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from omegaconf import OmegaConf
 
 from zoo.errors import ZooError
@@ -41,13 +43,25 @@ def check_trainer(trainer):
     boolean("trainer.deterministic", trainer.deterministic)
 
 
+def group_choice(group, fallback):
+    """Returns the option chosen for config `group` on the command line (e.g. "synthetic"), or `fallback`."""
+    if HydraConfig.initialized():
+        return HydraConfig.get().runtime.choices.get(group, fallback)
+    return fallback
+
+
 @contextlib.contextmanager
 def config_group(group, option):
     """Prefixes a ZooError raised inside the block with the config group it came from.
 
-    Builders name their arguments bare (`units`); on the command line the key is `model.units`.
+    Builders name their arguments bare (`units`); the prefix says they live under `model.`.
     """
     try:
         yield
+    except InstantiationException as error:
+        # hydra.utils.instantiate wraps what the target raised; unwrap a user error.
+        if isinstance(error.__cause__, ZooError):
+            raise ZooError(f"Invalid {group} config ({group}={option}): {error.__cause__}") from error
+        raise
     except ZooError as error:
         raise ZooError(f"Invalid {group} config ({group}={option}): {error}") from error

@@ -11,7 +11,7 @@ import keras
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from zoo.config import check_required, check_trainer, config_group
+from zoo.config import check_required, check_trainer, config_group, group_choice
 from zoo.data import make_tf_dataset
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
@@ -25,8 +25,7 @@ SPLITS = ("train", "validation", "test")
 
 def build_dataset(data_cfg):
     """Instantiates the data config; errors name the `data` group."""
-    target = data_cfg.get("_target_", "?").rsplit(".", 1)[-1]
-    with config_group("data", target):
+    with config_group("data", group_choice("data", data_cfg.get("_target_", "?"))):
         return instantiate(data_cfg)
 
 
@@ -137,6 +136,8 @@ def train(cfg: DictConfig) -> float:
 
     # === What the run directory keeps for evaluation ===
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    # Resolved, so evaluate.py can rebuild the data without Hydra's run-time interpolations.
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     dataset.scaler.save(run_dir / "scaler.json")
     write_json(run_dir / "classes.json", dataset.class_names)
     (run_dir / "model_summary.txt").write_text(model_summary(model))

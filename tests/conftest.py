@@ -1,0 +1,53 @@
+"""Shared helpers: compose the real configs, run the entry points in subprocesses, one smoke run per session."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+import zoo  # noqa: F401  (registers models and resolvers)
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = str(ROOT / "configs")
+
+
+def compose_config(name="train", overrides=(), output_dir=None):
+    """Composes `configs/<name>.yaml` with `overrides`, pointing every path at `output_dir`."""
+    overrides = list(overrides)
+    if output_dir is not None:
+        overrides += [f"paths.root_dir={output_dir}", f"paths.output_dir={output_dir}"]
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name=name, overrides=overrides)
+
+
+def run_cli(script, *args, cwd=ROOT, check=True, env=None):
+    """Runs `python <script> <args>` from the repository root and returns the CompletedProcess."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(f"{script} {args} failed:\n{completed.stdout}\n{completed.stderr}")
+    return completed
+
+
+def train_cli(run_dir, *overrides):
+    """Trains through the CLI into `run_dir` and returns the parsed metrics.json."""
+    run_cli("train.py", f"hydra.run.dir={run_dir}", *overrides)
+    return json.loads((Path(run_dir) / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """A finished `debug=smoke` run of the default model, shared by the tests that only read it."""
+    run_dir = tmp_path_factory.mktemp("smoke") / "run"
+    train_cli(run_dir, "debug=smoke")
+    return run_dir

@@ -1,0 +1,71 @@
+"""The GPU path, checked on a CPU: default recurrent layers meet Keras' cuDNN conditions."""
+
+import importlib
+
+import keras
+import pytest
+
+from conftest import compose_config
+from zoo import list_models
+from zoo.data import DataSpec
+from zoo.device import configure_device, cudnn_problems, describe_cudnn, recurrent_layers
+from zoo.errors import ZooError
+from zoo.training import build_model
+
+SPEC = DataSpec(timesteps=12, n_features=2, n_classes=3, horizon=4)
+
+
+def keras_says_cudnn_ok(layer):
+    """Keras' argument conditions, ignoring whether a GPU is present (cudnn_ok also asks that)."""
+    # `keras.src.backend.tensorflow.rnn` the module is shadowed by a function of that name.
+    tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    cell = layer.cell
+    if isinstance(layer, keras.layers.GRU):
+        return tf_rnn._do_gru_arguments_support_cudnn(
+            cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias, cell.reset_after
+        )
+    return tf_rnn._do_lstm_arguments_support_cudnn(cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("extra", [[], ["model.cell=gru"], ["model.bidirectional=true", "model.num_layers=2"]])
+def test_default_recurrent_layers_are_cudnn_eligible(name, extra):
+    cfg = compose_config(overrides=[f"model={name}", *extra])
+    model = build_model(cfg.model, SPEC)
+    layers = list(recurrent_layers(model))
+    assert layers, f"{name} has no recurrent layer"
+    for layer in layers:
+        assert cudnn_problems(layer) == [], layer.name
+        assert keras_says_cudnn_ok(layer), layer.name
+        assert layer.cell.recurrent_dropout == 0 and layer.use_cudnn in ("auto", True)
+    assert "meet the cuDNN conditions" in describe_cudnn(model, "CPU")
+
+
+def test_ineligible_layers_are_reported_with_the_reason():
+    inputs = keras.Input((5, 2))
+    blocked = keras.layers.LSTM(3, activation="relu", recurrent_dropout=0.1, unroll=True, name="slow_lstm")
+    model = keras.Model(inputs, blocked(inputs))
+    assert cudnn_problems(blocked) == ["activation is not tanh", "recurrent_dropout > 0", "unroll=True"]
+    assert not keras_says_cudnn_ok(blocked)
+    assert "slow_lstm" in describe_cudnn(model, "GPU")
+
+
+def test_asking_for_a_gpu_on_a_cpu_machine_is_a_clear_error():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        assert configure_device("gpu") == "GPU"
+    else:
+        with pytest.raises(ZooError, match="trainer.device=gpu but TensorFlow sees no GPU"):
+            configure_device("gpu")
+
+
+def test_precision_policy_is_applied_and_heads_stay_float32():
+    try:
+        configure_device("cpu", "mixed_bfloat16")
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        model = build_model(compose_config().model, SPEC)
+        assert model.get_layer("classifier").dtype_policy.compute_dtype == "float32"
+        assert model.get_layer("encoder_lstm_0").dtype_policy.compute_dtype == "bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -1,0 +1,160 @@
+"""train.py and evaluate.py through the command line: the run directory, TensorBoard, reloading, errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import ROOT, compose_config, run_cli, train_cli
+from zoo import create_model
+from zoo.data import DataSpec, model_inputs, synthetic_dataset
+from zoo.training import train
+
+pytestmark = pytest.mark.slow
+
+
+def scalar_tags(event_dir):
+    accumulator = EventAccumulator(str(event_dir), size_guidance={"tensors": 0, "scalars": 0})
+    accumulator.Reload()
+    # Keras 3 writes scalars as tensor summaries.
+    return set(accumulator.Tags()["tensors"]) | set(accumulator.Tags()["scalars"])
+
+
+def test_smoke_run_writes_the_whole_run_directory(smoke_run):
+    for relative in [
+        ".hydra/config.yaml",
+        ".hydra/overrides.yaml",
+        "config.yaml",
+        "checkpoints/best.keras",
+        "checkpoints/last.keras",
+        "metrics.json",
+        "scaler.json",
+        "classes.json",
+        "model_summary.txt",
+        "train.log",
+    ]:
+        assert (smoke_run / relative).is_file(), relative
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    assert set(metrics) >= {"train", "validation", "test", "monitor", "best_epoch"}
+    for split in ("train", "validation", "test"):
+        assert set(metrics[split]) == {"loss", "accuracy"}
+        assert 0.0 <= metrics[split]["accuracy"] <= 1.0
+    assert "epoch 1/1" in (smoke_run / "train.log").read_text()
+
+
+def test_tensorboard_events_hold_train_and_validation_loss(smoke_run):
+    train_tags = scalar_tags(smoke_run / "tensorboard" / "train")
+    validation_tags = scalar_tags(smoke_run / "tensorboard" / "validation")
+    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"} <= train_tags
+    assert {"epoch_loss", "epoch_accuracy"} <= validation_tags
+
+
+def test_evaluate_reproduces_the_training_test_metrics(smoke_run):
+    run_cli("evaluate.py", f"run_dir={smoke_run}")
+    trained = json.loads((smoke_run / "metrics.json").read_text())["test"]
+    evaluated = json.loads((smoke_run / "eval" / "metrics.json").read_text())["test"]
+    assert evaluated["accuracy"] == trained["accuracy"]
+    assert evaluated["loss"] == pytest.approx(trained["loss"], rel=1e-6)
+
+
+def test_best_checkpoint_predicts_identically_in_a_fresh_process(smoke_run, tmp_path):
+    dataset = synthetic_dataset(**_smoke_data_options(smoke_run))
+    inputs = model_inputs(dataset.test, ["series"])
+    np.save(tmp_path / "series.npy", inputs["series"])
+    script = (
+        "import sys, numpy as np, keras, zoo\n"
+        f"model = keras.saving.load_model(r'{smoke_run / 'checkpoints' / 'best.keras'}')\n"
+        f"series = np.load(r'{tmp_path / 'series.npy'}')\n"
+        f"np.save(r'{tmp_path / 'fresh.npy'}', model.predict({{'series': series}}, verbose=0))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, capture_output=True)
+    here = keras.saving.load_model(smoke_run / "checkpoints" / "best.keras").predict(inputs, verbose=0)
+    np.testing.assert_array_equal(np.load(tmp_path / "fresh.npy"), here)
+
+
+def _smoke_data_options(run_dir):
+    from omegaconf import OmegaConf
+
+    options = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml").data)
+    options.pop("_target_")
+    return options
+
+
+def test_same_seed_repeats_metrics_exactly_and_another_seed_does_not(smoke_run, tmp_path):
+    again = train_cli(tmp_path / "again", "debug=smoke")
+    assert again == json.loads((smoke_run / "metrics.json").read_text())
+    other = train_cli(tmp_path / "other", "debug=smoke", "seed=7")
+    assert other["test"] != again["test"] or other["train"] != again["train"]
+
+
+def test_output_redirected_gives_one_plain_line_per_epoch(tmp_path):
+    completed = run_cli("train.py", f"hydra.run.dir={tmp_path / 'run'}", "debug=smoke", "trainer.epochs=2")
+    output = completed.stdout + completed.stderr
+    assert output.count("epoch 1/2") == 1 and output.count("epoch 2/2") == 1
+    assert "━" not in output  # no progress bar when not on a terminal
+
+
+def test_two_runs_started_together_get_their_own_directories(tmp_path):
+    command = [sys.executable, str(ROOT / "train.py"), "debug=smoke", f"paths.log_dir={tmp_path}"]
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    assert [process.wait(timeout=300) for process in processes] == [0, 0]
+    run_dirs = sorted((tmp_path / "runs").glob("*/*"))
+    assert len(run_dirs) == 2
+    assert all((run_dir / "metrics.json").is_file() for run_dir in run_dirs)
+
+
+def test_train_returns_the_monitored_validation_metric(tmp_path):
+    cfg = compose_config(overrides=["debug=smoke"], output_dir=tmp_path)
+    value = train(cfg)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["monitor"] == "val_accuracy"
+    assert value == metrics["validation"]["accuracy"]
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model=transformer", "Could not find 'model/transformer'"),
+        ("model.units=-3", "Invalid model config (model=last_state): Received an invalid value for units, "
+         "expected a positive integer, got -3."),
+        ("trainer.device=tpu", "trainer.device, expected one of ['auto', 'cpu', 'gpu'], got 'tpu'"),
+        ("data.length=???", "Missing required value data.length: set it on the command line"),
+    ],
+)
+def test_bad_override_stops_before_training_and_leaves_no_run(tmp_path, override, message):
+    completed = run_cli("train.py", override, f"paths.log_dir={tmp_path}", "debug=smoke", check=False)
+    assert completed.returncode != 0
+    assert message in completed.stderr
+    assert "epoch 1/" not in completed.stdout + completed.stderr
+    assert not list(tmp_path.rglob("*.log")) and not list(tmp_path.rglob("config.yaml"))
+
+
+def test_evaluate_refuses_a_missing_run_directory(tmp_path):
+    completed = run_cli("evaluate.py", f"run_dir={tmp_path / 'nope'}", check=False)
+    assert completed.returncode == 1
+    assert completed.stderr.strip().splitlines()[-1] == (
+        f"Error: Run directory {tmp_path / 'nope'} does not exist: pass run_dir=<a directory under outputs/runs>."
+    )
+    assert not (tmp_path / "nope").exists()
+
+
+def test_evaluate_refuses_a_run_without_checkpoints(smoke_run, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(smoke_run, copy, ignore=shutil.ignore_patterns("checkpoints", "eval"))
+    completed = run_cli("evaluate.py", f"run_dir={copy}", check=False)
+    assert completed.returncode == 1
+    assert "holds no best checkpoint" in completed.stderr
+    assert not (copy / "eval").exists()
+
+
+def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path):
+    spec = DataSpec(timesteps=32, n_features=3, n_classes=5, horizon=8)
+    create_model("last_state", spec).save(tmp_path / "short.keras")
+    completed = run_cli("evaluate.py", f"run_dir={smoke_run}", f"ckpt={tmp_path / 'short.keras'}", check=False)
+    assert completed.returncode == 1
+    assert "expects series of shape (32, 3) but the run's data gives (64, 3)" in completed.stderr

@@ -1,0 +1,117 @@
+"""`evaluate(cfg)`: reload a run's config and checkpoint, rebuild its test split and score it."""
+
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+from omegaconf import OmegaConf
+
+from zoo.config import check_required
+from zoo.data import Standardizer
+from zoo.device import configure_device
+from zoo.errors import ZooError
+from zoo.training import build_dataset, evaluate_splits, write_json
+
+log = logging.getLogger(__name__)
+
+RUN_CONFIG = "config.yaml"
+
+
+def load_run_config(run_dir):
+    """Returns the resolved config a training run saved, after checking the directory is a run.
+
+    Args:
+        run_dir: path of a training run directory.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ZooError(f"Run directory {run_dir} does not exist: pass run_dir=<a directory under outputs/runs>.")
+    config_path = run_dir / RUN_CONFIG
+    if not config_path.is_file():
+        raise ZooError(
+            f"{run_dir} holds no {RUN_CONFIG}, so it is not a training run directory: "
+            "pass the directory that python train.py created."
+        )
+    return OmegaConf.load(config_path)
+
+
+def checkpoint_path(run_dir, ckpt):
+    """Resolves `ckpt` ("best", "last" or a file path) to an existing `.keras` file."""
+    if ckpt in ("best", "last"):
+        path = Path(run_dir) / "checkpoints" / f"{ckpt}.keras"
+        if not path.is_file():
+            raise ZooError(
+                f"{run_dir} holds no {ckpt} checkpoint ({path}): the run stopped before its first epoch ended; "
+                "train it again or pass ckpt=<a .keras file>."
+            )
+        return path
+    path = Path(ckpt)
+    if not path.is_file():
+        raise ZooError(f"Checkpoint file {path} does not exist: pass ckpt=best, ckpt=last or the path of a .keras file.")
+    return path
+
+
+def load_checkpoint(path):
+    """Loads a `.keras` file, turning an unreadable file into a one-line error."""
+    try:
+        return keras.saving.load_model(path)
+    except Exception as error:  # Keras raises many types for a corrupt or foreign file
+        raise ZooError(
+            f"Checkpoint {path} could not be loaded as a Keras model ({type(error).__name__}): "
+            "pass a .keras file written by train.py."
+        ) from error
+
+
+def check_compatible(model, run_cfg, spec, path):
+    """Raises a ZooError if the checkpoint's model was not built for this run's config and data."""
+    if model.name != run_cfg.model.name:
+        raise ZooError(
+            f"Checkpoint {path} holds a {model.name!r} model but the run was trained with model={run_cfg.model.name}: "
+            "pass a checkpoint from this run."
+        )
+    expected = (spec.timesteps, spec.n_features)
+    series_shape = next(tuple(t.shape[1:]) for t in model.inputs if t.name == "series")
+    if series_shape != expected:
+        raise ZooError(
+            f"Checkpoint {path} expects series of shape {series_shape} but the run's data gives {expected}: "
+            "pass a checkpoint trained with this run's data config."
+        )
+
+
+def evaluate(cfg):
+    """Scores a run's checkpoint on the run's test split and writes `<run_dir>/eval/metrics.json`.
+
+    Args:
+        cfg: the composed `configs/evaluate.yaml` (`run_dir`, `ckpt`, `batch_size`).
+
+    Returns:
+        Dict of test metrics.
+    """
+    check_required(cfg)
+    run_dir = Path(cfg.run_dir)
+    run_cfg = load_run_config(run_dir)
+    path = checkpoint_path(run_dir, cfg.ckpt)
+    configure_device(run_cfg.trainer.device if run_cfg.trainer.device != "gpu" else "auto", run_cfg.trainer.precision)
+
+    dataset = build_dataset(run_cfg.data)
+    saved_scaler = run_dir / "scaler.json"
+    if saved_scaler.is_file():
+        saved = Standardizer.load(saved_scaler)
+        if not np.allclose(saved.mean, dataset.scaler.mean) or not np.allclose(saved.std, dataset.scaler.std):
+            raise ZooError(
+                f"The data rebuilt from {run_dir / RUN_CONFIG} differs from the data the run trained on "
+                "(scaling statistics changed): restore the original data files to evaluate this run."
+            )
+    model = load_checkpoint(path)
+    check_compatible(model, run_cfg, dataset.spec, path)
+
+    task = run_cfg.model.head
+    batch_size = cfg.batch_size or run_cfg.trainer.batch_size
+    metrics = evaluate_splits(model, dataset, task, batch_size, splits=("test",))["test"]
+    eval_dir = run_dir / "eval"
+    eval_dir.mkdir(exist_ok=True)
+    write_json(eval_dir / "metrics.json", {"checkpoint": str(path), "model": model.name, "task": task, "test": metrics})
+    log.info(f"Test metrics of {path}: {metrics}")
+    log.info(f"Wrote {eval_dir / 'metrics.json'}")
+    return metrics
