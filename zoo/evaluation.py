@@ -11,6 +11,7 @@ from zoo.config import check_required
 from zoo.data import Standardizer
 from zoo.device import configure_device
 from zoo.errors import ZooError
+from zoo.forecasting import forecast_metrics
 from zoo.training import build_dataset, evaluate_splits, write_json
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,13 @@ def evaluate(cfg):
     task = run_cfg.model.head
     batch_size = cfg.batch_size or run_cfg.trainer.batch_size
     metrics = evaluate_splits(model, dataset, task, batch_size, splits=("test",))["test"]
+    report = {"checkpoint": str(path), "model": model.name, "task": task, "test": metrics}
+    if task == "forecast":
+        report["forecast"] = forecast_metrics(model, dataset.test, dataset.scaler, batch_size)
+        log.info(f"Test forecast in original units: {report['forecast']}")
     eval_dir = run_dir / "eval"
     eval_dir.mkdir(exist_ok=True)
-    write_json(eval_dir / "metrics.json", {"checkpoint": str(path), "model": model.name, "task": task, "test": metrics})
+    write_json(eval_dir / "metrics.json", report)
     log.info(f"Test metrics of {path}: {metrics}")
     log.info(f"Wrote {eval_dir / 'metrics.json'}")
     return metrics

@@ -15,6 +15,7 @@ from zoo.config import check_required, check_trainer, config_group, group_choice
 from zoo.data import make_tf_dataset
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
+from zoo.forecasting import forecast_metrics
 from zoo.models.heads import compile_arguments
 from zoo.registry import list_models
 
@@ -172,8 +173,12 @@ def train(cfg: DictConfig) -> float:
         "epochs_run": len(monitored),
         **metrics,
     }
+    if task == "forecast":
+        summary["forecast"] = forecast_metrics(best, dataset.test, dataset.scaler, batch_size)
     write_json(run_dir / "metrics.json", summary)
     log.info(f"Test metrics: {metrics['test']}")
+    if "forecast" in summary:
+        log.info(f"Test forecast in original units: {summary['forecast']}")
     return metrics["validation"][monitor.removeprefix("val_")]
 
 

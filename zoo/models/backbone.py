@@ -1,20 +1,23 @@
 """The recurrent backbone every architecture shares: stacked LSTM or GRU layers with named outputs."""
 
+import re
+
 import keras
 
+from zoo.errors import ZooError
 from zoo.validation import boolean, fraction, one_of, positive_int
 
 CELLS = ("lstm", "gru")
 HEADS = ("classify", "forecast")
 
 
-def check_recurrent_options(*, cell, units, num_layers, dropout, bidirectional, prefix=""):
-    """Raises a ZooError for the first recurrent option out of range; `prefix` names its config group."""
-    one_of(f"{prefix}cell", cell, CELLS)
-    positive_int(f"{prefix}units", units)
-    positive_int(f"{prefix}num_layers", num_layers)
-    fraction(f"{prefix}dropout", dropout)
-    boolean(f"{prefix}bidirectional", bidirectional)
+def check_recurrent_options(*, cell, units, num_layers, dropout, bidirectional):
+    """Raises a ZooError for the first recurrent option out of range."""
+    one_of("cell", cell, CELLS)
+    positive_int("units", units)
+    positive_int("num_layers", num_layers)
+    fraction("dropout", dropout)
+    boolean("bidirectional", bidirectional)
 
 
 def series_inputs(spec):
@@ -29,23 +32,80 @@ def series_inputs(spec):
     return inputs
 
 
-def recurrent_layer(cell, units, *, return_sequences, return_state, name):
-    """Returns a cuDNN-eligible LSTM or GRU layer (Keras defaults: tanh, sigmoid, no recurrent dropout)."""
+def recurrent_stack(*, cell, units, num_layers, bidirectional, return_sequences, name):
+    """Creates stacked recurrent layers, named `{name}_{cell}_{i}` or `{name}_bidirectional_{i}`.
+
+    Every layer returns its states (so seq2seq can hand them on) and all but the last return
+    sequences. The layers keep Keras' cuDNN-eligible defaults: tanh, sigmoid, no recurrent dropout.
+
+    Returns:
+        A list of `num_layers` layers.
+    """
     layer_class = keras.layers.LSTM if cell == "lstm" else keras.layers.GRU
-    return layer_class(units, return_sequences=return_sequences, return_state=return_state, name=name)
+    layers = []
+    for index in range(num_layers):
+        layer = layer_class(
+            units,
+            return_sequences=return_sequences or index < num_layers - 1,
+            return_state=True,
+            name=f"{name}_{cell}_{index}",
+        )
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"{name}_bidirectional_{index}")
+        layers.append(layer)
+    return layers
 
 
-def merge_directions(states, cell, bidirectional, name):
-    """Turns a layer's returned states into `[h]` or `[h, c]`, concatenating directions if bidirectional."""
-    if not bidirectional:
+def find_recurrent_stack(model, name):
+    """Returns the layers `recurrent_stack(name=name)` made, looked up by name in a (reloaded) model."""
+    pattern = re.compile(rf"{re.escape(name)}_(lstm|gru|bidirectional)_(\d+)$")
+    found = sorted(
+        (int(match.group(2)), layer) for layer in model.layers if (match := pattern.match(layer.name))
+    )
+    if not found:
+        raise ZooError(f"Model {model.name!r} has no recurrent layers named {name}_*: it was not built by the zoo.")
+    return [layer for _, layer in found]
+
+
+def _merge_directions(layer, states):
+    """Turns a layer's returned states into `[h]` or `[h, c]`, concatenating the two directions."""
+    if not isinstance(layer, keras.layers.Bidirectional):
         return list(states)
-    per_direction = len(states) // 2
-    forward, backward = states[:per_direction], states[per_direction:]
-    kinds = ["h", "c"] if cell == "lstm" else ["h"]
-    return [
-        keras.layers.Concatenate(name=f"{name}_state_{kind}")([f, b])
-        for kind, f, b in zip(kinds, forward, backward)
-    ]
+    half = len(states) // 2
+    return [keras.layers.Concatenate()([forward, backward]) for forward, backward in zip(states[:half], states[half:])]
+
+
+def run_recurrent_stack(layers, x, *, mask=None, initial_states=None, dropout=0.0, name="encoder"):
+    """Applies stacked recurrent layers to `x`.
+
+    Args:
+        layers: list from `recurrent_stack` or `find_recurrent_stack`.
+        x: tensor `(batch, timesteps, features)`.
+        mask: optional bool tensor `(batch, timesteps)`; padded steps are skipped and the
+            returned states are those after each series' last valid step.
+        initial_states: optional list, per layer, of `[h]` or `[h, c]`.
+        dropout: float. Dropout between stacked layers (not after the last).
+        name: str. Prefix of the dropout layers' names.
+
+    Returns:
+        Dict with `output` (the last layer's output: `(batch, timesteps, dim)` or `(batch, dim)`),
+        `state_h`, `state_c` (None for GRU), and `layer_states`: per layer `[h]` or `[h, c]`,
+        directions concatenated so `dim = units * directions`.
+    """
+    layer_states = []
+    for index, layer in enumerate(layers):
+        initial_state = None if initial_states is None else initial_states[index]
+        x, *states = layer(x, mask=mask, initial_state=initial_state)
+        layer_states.append(_merge_directions(layer, states))
+        if dropout and index < len(layers) - 1:
+            x = keras.layers.Dropout(dropout, name=f"{name}_dropout_{index}")(x)
+    final_states = layer_states[-1]
+    return {
+        "output": x,
+        "state_h": final_states[0],
+        "state_c": final_states[1] if len(final_states) == 2 else None,
+        "layer_states": layer_states,
+    }
 
 
 def recurrent_backbone(
@@ -58,13 +118,9 @@ def recurrent_backbone(
     bidirectional=False,
     return_sequences=True,
     mask=None,
-    initial_states=None,
     name="encoder",
 ):
-    """Stacks recurrent layers over `x`; all but the last return sequences.
-
-    Every layer returns its states so seq2seq can hand them to a decoder. Layers are named
-    `{name}_{cell}_{i}` (wrapped as `{name}_bidirectional_{i}`), so inference code can find them.
+    """Creates a recurrent stack and applies it to `x` (see `recurrent_stack`, `run_recurrent_stack`).
 
     Args:
         x: tensor `(batch, timesteps, features)`.
@@ -72,43 +128,21 @@ def recurrent_backbone(
         units: int. Units per direction. Defaults to 64.
         num_layers: int. Stacked layers. Defaults to 1.
         dropout: float. Dropout between stacked layers. Defaults to 0.
-        bidirectional: bool. Wrap each layer in `Bidirectional` (states are concatenated).
+        bidirectional: bool. Wrap each layer in `Bidirectional`. Defaults to False.
         return_sequences: bool. Whether the last layer returns the whole sequence.
-        mask: optional bool tensor `(batch, timesteps)`; padded steps are skipped.
-        initial_states: optional list, per layer, of `[h]` or `[h, c]` initial states.
+        mask: optional bool tensor `(batch, timesteps)`.
         name: str. Prefix of the layer names.
 
     Returns:
-        Dict with `sequence_output` `(batch, timesteps, units * directions)` or None,
-        `last_output` `(batch, units * directions)` or None, `state_h`, `state_c` (None for GRU),
-        and `layer_states`: per layer the list `[h]` or `[h, c]`.
+        The dict of `run_recurrent_stack`.
     """
-    check_recurrent_options(
-        cell=cell, units=units, num_layers=num_layers, dropout=dropout, bidirectional=bidirectional
+    check_recurrent_options(cell=cell, units=units, num_layers=num_layers, dropout=dropout, bidirectional=bidirectional)
+    layers = recurrent_stack(
+        cell=cell,
+        units=units,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        return_sequences=return_sequences,
+        name=name,
     )
-    layer_states = []
-    for index in range(num_layers):
-        is_last = index == num_layers - 1
-        layer = recurrent_layer(
-            cell,
-            units,
-            return_sequences=return_sequences or not is_last,
-            return_state=True,
-            name=f"{name}_{cell}_{index}",
-        )
-        if bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=f"{name}_bidirectional_{index}")
-        initial_state = None if initial_states is None else initial_states[index]
-        output, *states = layer(x, mask=mask, initial_state=initial_state)
-        layer_states.append(merge_directions(states, cell, bidirectional, name=f"{name}_{index}"))
-        x = output
-        if dropout and not is_last:
-            x = keras.layers.Dropout(dropout, name=f"{name}_dropout_{index}")(x)
-    final_states = layer_states[-1]
-    return {
-        "sequence_output": x if return_sequences else None,
-        "last_output": None if return_sequences else x,
-        "state_h": final_states[0],
-        "state_c": final_states[1] if cell == "lstm" else None,
-        "layer_states": layer_states,
-    }
+    return run_recurrent_stack(layers, x, mask=mask, dropout=dropout, name=name)

@@ -38,5 +38,5 @@ def last_state(spec, *, head="classify", cell="lstm", units=64, num_layers=1, dr
         return_sequences=False,
         mask=inputs.get("mask"),
     )
-    outputs = head_output(backbone["last_output"], spec, head, dropout=dropout)
+    outputs = head_output(backbone["output"], spec, head, dropout=dropout)
     return keras.Model(inputs, outputs, name="last_state")

@@ -1,0 +1,79 @@
+"""CNN-LSTM: a TimeDistributed Conv1D encodes sub-sequences, an LSTM runs over their features."""
+
+import keras
+
+from zoo.errors import ZooError
+from zoo.models.backbone import recurrent_backbone, series_inputs
+from zoo.models.heads import head_output
+from zoo.registry import register_model
+from zoo.validation import positive_int
+
+
+@register_model
+def cnn_lstm(
+    spec,
+    *,
+    head="classify",
+    cell="lstm",
+    units=64,
+    num_layers=1,
+    dropout=0.0,
+    bidirectional=False,
+    n_sub=4,
+    filters=32,
+    kernel_size=3,
+    pool_size=2,
+):
+    """Builds `(batch, T, F)` -> `(batch, n_sub, T / n_sub, F)` -> TimeDistributed Conv1D, pooling,
+    Flatten -> `(batch, n_sub, features)` -> LSTM -> head.
+
+    Args:
+        spec: DataSpec. `spec.timesteps` must be divisible by `n_sub`.
+        head: "classify" or "forecast". Defaults to "classify".
+        cell: "lstm" or "gru". Defaults to "lstm".
+        units: int. Units per direction. Defaults to 64.
+        num_layers: int. Stacked recurrent layers. Defaults to 1.
+        dropout: float. Dropout between layers and before the head. Defaults to 0.
+        bidirectional: bool. Defaults to False.
+        n_sub: int. Number of sub-sequences. Defaults to 4.
+        filters: int. Conv1D filters. Defaults to 32.
+        kernel_size: int. Conv1D kernel size ("same" padding). Defaults to 3.
+        pool_size: int. Max pooling inside each sub-sequence. Defaults to 2.
+
+    Returns:
+        A `keras.Model` named "cnn_lstm".
+    """
+    for name, value in (("n_sub", n_sub), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
+        positive_int(name, value)
+    if spec.timesteps % n_sub:
+        divisors = [d for d in range(1, spec.timesteps + 1) if spec.timesteps % d == 0]
+        raise ZooError(
+            f"cnn_lstm splits each series into n_sub={n_sub} equal sub-sequences, but the series length "
+            f"{spec.timesteps} is not divisible by {n_sub}: choose n_sub from {divisors}."
+        )
+    sub_length = spec.timesteps // n_sub
+    if pool_size > sub_length:
+        raise ZooError(
+            f"pool_size={pool_size} is longer than a sub-sequence ({spec.timesteps} / n_sub={n_sub} = {sub_length} "
+            f"steps): choose pool_size <= {sub_length} or fewer sub-sequences."
+        )
+    inputs = series_inputs(spec)
+    # === Layers applied to every sub-sequence with one set of weights ===
+    x = keras.layers.Reshape((n_sub, sub_length, spec.n_features), name="split_subsequences")(inputs["series"])
+    x = keras.layers.TimeDistributed(
+        keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu"), name="subsequence_conv"
+    )(x)
+    x = keras.layers.TimeDistributed(keras.layers.MaxPooling1D(pool_size), name="subsequence_pool")(x)
+    x = keras.layers.TimeDistributed(keras.layers.Flatten(), name="subsequence_flatten")(x)
+    # === Recurrence over the sub-sequence features ===
+    backbone = recurrent_backbone(
+        x,
+        cell=cell,
+        units=units,
+        num_layers=num_layers,
+        dropout=dropout,
+        bidirectional=bidirectional,
+        return_sequences=False,
+    )
+    outputs = head_output(backbone["output"], spec, head, dropout=dropout)
+    return keras.Model(inputs, outputs, name="cnn_lstm")

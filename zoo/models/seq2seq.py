@@ -1,0 +1,159 @@
+"""Seq2seq with returned states: the encoder's `[h, c]` start a decoder trained by teacher forcing.
+
+Training feeds the decoder the true previous values (`decoder_inputs`); inference rebuilds an
+encoder model and a one-step decoder model from the trained layers, found by name, and feeds
+each prediction and its states back in (`autoregressive_forecast`).
+"""
+
+import keras
+import numpy as np
+
+from zoo.models.backbone import (
+    check_recurrent_options,
+    find_recurrent_stack,
+    recurrent_stack,
+    run_recurrent_stack,
+    series_inputs,
+)
+from zoo.registry import register_model
+from zoo.validation import one_of
+
+ENCODER, DECODER, PROJECTION = "encoder", "decoder", "decoder_projection"
+
+
+@register_model
+def seq2seq(spec, *, head="forecast", cell="lstm", units=64, num_layers=1, dropout=0.0, bidirectional=False):
+    """Builds the teacher-forced training model.
+
+    The encoder (`return_state=True`) returns per layer `[h, c]` (`[h]` for GRU); decoder layer i
+    starts from encoder layer i's states. A bidirectional encoder concatenates forward and backward
+    states, so the (unidirectional) decoder has `2 * units` units.
+
+    Args:
+        spec: DataSpec. Gives `timesteps`, `n_features` and `horizon`.
+        head: must be "forecast"; seq2seq predicts the next `horizon` steps.
+        cell: "lstm" or "gru". Defaults to "lstm".
+        units: int. Encoder units per direction. Defaults to 64.
+        num_layers: int. Layers in the encoder and in the decoder. Defaults to 1.
+        dropout: float. Dropout between stacked layers. Defaults to 0.
+        bidirectional: bool. Bidirectional encoder. Defaults to False.
+
+    Returns:
+        A `keras.Model` named "seq2seq" mapping `{"series": (batch, timesteps, n_features),
+        "decoder_inputs": (batch, horizon, n_features)}` to `(batch, horizon, n_features)`.
+    """
+    one_of("head", head, ["forecast"])
+    check_recurrent_options(cell=cell, units=units, num_layers=num_layers, dropout=dropout, bidirectional=bidirectional)
+    # === Layers ===
+    encoder_layers = recurrent_stack(
+        cell=cell, units=units, num_layers=num_layers, bidirectional=bidirectional, return_sequences=False, name=ENCODER
+    )
+    decoder_units = units * (2 if bidirectional else 1)
+    decoder_layers = recurrent_stack(
+        cell=cell, units=decoder_units, num_layers=num_layers, bidirectional=False, return_sequences=True, name=DECODER
+    )
+    projection = keras.layers.Dense(spec.n_features, dtype="float32", name=PROJECTION)
+
+    # === Functional Model ===
+    inputs = series_inputs(spec)
+    inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
+    encoded = run_recurrent_stack(encoder_layers, inputs["series"], mask=inputs.get("mask"), dropout=dropout, name=ENCODER)
+    decoded = run_recurrent_stack(
+        decoder_layers, inputs["decoder_inputs"], initial_states=encoded["layer_states"], dropout=dropout, name=DECODER
+    )
+    return keras.Model(inputs, projection(decoded["output"]), name="seq2seq")
+
+
+def inference_models(model):
+    """Rebuilds the encoder and a one-step decoder from a trained seq2seq model's layers, by name.
+
+    Args:
+        model: a trained (or reloaded) `seq2seq` model.
+
+    Returns:
+        `(encoder, decoder)`. `encoder` maps the model's series inputs to a flat list of states
+        (`[h, c]` per layer). `decoder` maps `[step (batch, 1, n_features), *states]` to
+        `[prediction (batch, 1, n_features), *new_states]`.
+    """
+    encoder_layers = find_recurrent_stack(model, ENCODER)
+    decoder_layers = find_recurrent_stack(model, DECODER)
+    projection = model.get_layer(PROJECTION)
+    series_names = [tensor.name for tensor in model.inputs if tensor.name != "decoder_inputs"]
+
+    encoder_inputs = {name: keras.Input(model.get_layer(name).batch_shape[1:], dtype=model.get_layer(name).dtype, name=name)
+                      for name in series_names}
+    encoded = run_recurrent_stack(encoder_layers, encoder_inputs["series"], mask=encoder_inputs.get("mask"))
+    encoder_states = [state for states in encoded["layer_states"] for state in states]
+    encoder = keras.Model(encoder_inputs, encoder_states, name="seq2seq_encoder")
+
+    n_features = projection.units
+    step = keras.Input((1, n_features), name="decoder_step")
+    states_per_layer = len(encoded["layer_states"][0])
+    state_inputs = [
+        keras.Input((layer.cell.units,), name=f"decoder_state_{index}_{kind}")
+        for index, layer in enumerate(decoder_layers)
+        for kind in ("h", "c")[:states_per_layer]
+    ]
+    grouped = [state_inputs[i : i + states_per_layer] for i in range(0, len(state_inputs), states_per_layer)]
+    decoded = run_recurrent_stack(decoder_layers, step, initial_states=grouped)
+    new_states = [state for states in decoded["layer_states"] for state in states]
+    decoder = keras.Model([step, *state_inputs], [projection(decoded["output"]), *new_states], name="seq2seq_decoder_step")
+    return encoder, decoder
+
+
+def decode_steps(decoder, states, first_step, horizon, teacher_inputs=None):
+    """Runs the one-step decoder `horizon` times.
+
+    Args:
+        decoder: the one-step decoder from `inference_models`.
+        states: list of state arrays from the encoder.
+        first_step: array `(batch, n_features)`: the last observed value.
+        horizon: int. Steps to predict.
+        teacher_inputs: optional `(batch, horizon, n_features)`; if given, step t is fed
+            `teacher_inputs[:, t]` instead of the previous prediction (for checking).
+
+    Returns:
+        Array `(batch, horizon, n_features)`.
+    """
+    step = np.asarray(first_step, dtype="float32")[:, None, :]
+    predictions = []
+    for t in range(horizon):
+        if teacher_inputs is not None:
+            step = teacher_inputs[:, t : t + 1]
+        prediction, *states = [keras.ops.convert_to_numpy(out) for out in decoder([step, *states], training=False)]
+        predictions.append(prediction)
+        step = prediction
+    return np.concatenate(predictions, axis=1)
+
+
+def autoregressive_forecast(model, inputs, horizon, batch_size=256):
+    """Forecasts `horizon` steps, each decoder step fed the previous prediction and states.
+
+    Args:
+        model: a trained `seq2seq` model.
+        inputs: dict with `series` (and `mask` for padded data); `decoder_inputs` is ignored.
+        horizon: int.
+        batch_size: int. Series encoded and decoded at once.
+
+    Returns:
+        Array `(n, horizon, n_features)`.
+    """
+    encoder, decoder = inference_models(model)
+    series_names = [tensor.name for tensor in encoder.inputs]
+    count = len(inputs["series"])
+    results = []
+    for start in range(0, count, batch_size):
+        batch = {name: inputs[name][start : start + batch_size] for name in series_names}
+        states = [keras.ops.convert_to_numpy(s) for s in encoder(batch, training=False)]
+        last_observed = _last_observed(batch)
+        results.append(decode_steps(decoder, states, last_observed, horizon))
+    return np.concatenate(results, axis=0)
+
+
+def _last_observed(batch):
+    """Each series' value at its last valid step, `(batch, n_features)`."""
+    series = batch["series"]
+    if "mask" not in batch:
+        return series[:, -1]
+    last = np.asarray(batch["mask"]).sum(axis=1) - 1
+    return series[np.arange(len(series)), last]
