@@ -72,7 +72,10 @@ def _merge_directions(layer, states):
     if not isinstance(layer, keras.layers.Bidirectional):
         return list(states)
     half = len(states) // 2
-    return [keras.layers.Concatenate()([forward, backward]) for forward, backward in zip(states[:half], states[half:])]
+    return [
+        keras.layers.Concatenate(name=f"{layer.name}_state_{kind}")([forward, backward])
+        for kind, forward, backward in zip("hc", states[:half], states[half:])
+    ]
 
 
 def run_recurrent_stack(layers, x, *, mask=None, initial_states=None, dropout=0.0, name="encoder"):
