@@ -101,6 +101,14 @@ def inference_models(model):
     return encoder, decoder
 
 
+def encode(encoder, inputs):
+    """Runs the inference encoder; returns its states as a list of arrays (one per state, every layer)."""
+    states = encoder(inputs, training=False)
+    # A functional model with a single output returns it bare, not in a list.
+    states = states if isinstance(states, (list, tuple)) else [states]
+    return [keras.ops.convert_to_numpy(state) for state in states]
+
+
 def decode_steps(decoder, states, first_step, horizon, teacher_inputs=None):
     """Runs the one-step decoder `horizon` times.
 
@@ -144,7 +152,7 @@ def autoregressive_forecast(model, inputs, horizon, batch_size=256):
     results = []
     for start in range(0, count, batch_size):
         batch = {name: inputs[name][start : start + batch_size] for name in series_names}
-        states = [keras.ops.convert_to_numpy(s) for s in encoder(batch, training=False)]
+        states = encode(encoder, batch)
         last_observed = _last_observed(batch)
         results.append(decode_steps(decoder, states, last_observed, horizon))
     return np.concatenate(results, axis=0)

@@ -1,0 +1,49 @@
+"""Small shared checks for model tests: toy data, one training step, a save/reload round trip."""
+
+import keras
+import numpy as np
+
+from zoo import create_model
+from zoo.data import DataSpec, model_inputs, synthetic_dataset
+from zoo.data.pipeline import targets
+from zoo.models.heads import compile_arguments
+
+TOY = dict(n_samples=24, length=8, n_features=2, n_classes=3, noise=0.1, horizon=3, seed=0)
+
+
+def toy_dataset(**overrides):
+    return synthetic_dataset(**{**TOY, **overrides})
+
+
+def toy_batch(model, dataset, task):
+    names = [tensor.name for tensor in model.inputs]
+    return model_inputs(dataset.train, names), targets(dataset.train, task)
+
+
+def check_model(name, task, dataset=None, **options):
+    """Builds `name`, checks its output shape, takes one training step and reloads it from `.keras`.
+
+    Returns:
+        The trained model.
+    """
+    dataset = dataset or toy_dataset()
+    model = create_model(name, dataset.spec, head=task, **options)
+    inputs, labels = toy_batch(model, dataset, task)
+    predictions = model.predict(inputs, verbose=0)
+    spec = dataset.spec
+    expected = (len(labels), spec.n_classes) if task == "classify" else (len(labels), spec.horizon, spec.n_features)
+    assert predictions.shape == expected
+    model.compile(optimizer="adam", **compile_arguments(task))
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(inputs, labels, epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    return model
+
+
+def assert_reload_predicts_identically(model, inputs, path):
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(reloaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+    return reloaded

@@ -1,0 +1,97 @@
+"""Registry-wide: every model builds, trains a step without NaNs, saves and reloads in a fresh process."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from model_checks import check_model, toy_batch, toy_dataset
+from zoo import ZooError, create_model, list_models
+from zoo.layers import AttentionPooling
+
+FORECAST_ONLY = {"seq2seq"}
+
+
+def default_task(name):
+    return "forecast" if name in FORECAST_ONLY else "classify"
+
+
+def test_list_models_and_patterns():
+    assert list_models() == ["attention", "cnn_lstm", "last_state", "lstm_conv1d", "seq2seq"]
+    assert list_models("*lstm*") == ["cnn_lstm", "lstm_conv1d"]
+
+
+def test_unknown_model_lists_the_available_ones():
+    with pytest.raises(ZooError, match=r"Unknown model 'transformer'; choose one of \['attention', "):
+        create_model("transformer", toy_dataset().spec)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_default_model_builds_trains_and_is_named_after_its_key(name):
+    model = check_model(name, default_task(name))
+    assert model.name == name
+
+
+@pytest.mark.parametrize("name", sorted(set(list_models()) - FORECAST_ONLY))
+def test_vector_models_take_a_forecast_head(name):
+    model = check_model(name, "forecast")
+    assert model.output.shape[1:] == (3, 2)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize(
+    "options", [{"cell": "gru"}, {"bidirectional": True, "num_layers": 2, "dropout": 0.1}], ids=["gru", "bi2"]
+)
+def test_shared_options_work_in_every_model(name, options):
+    check_model(name, default_task(name), units=4, **options)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("option, value, message", [("units", -3, "units, expected a positive integer, got -3"),
+                                                     ("cell", "rnn", "cell, expected one of \\['lstm', 'gru'\\]")])
+def test_bad_shared_options_are_named(name, option, value, message):
+    with pytest.raises(ZooError, match=message):
+        create_model(name, toy_dataset().spec, **{option: value})
+
+
+def test_every_model_reloads_in_a_fresh_process_with_identical_predictions(tmp_path):
+    dataset = toy_dataset()
+    expected = {}
+    for name in list_models():
+        model = check_model(name, default_task(name), dataset=dataset, units=4)
+        inputs, _ = toy_batch(model, dataset, default_task(name))
+        model.save(tmp_path / f"{name}.keras")
+        np.savez(tmp_path / f"{name}_inputs.npz", **inputs)
+        expected[name] = model.predict(inputs, verbose=0)
+    script = (
+        "import sys, numpy as np, keras, zoo\n"
+        "folder, names = sys.argv[1], sys.argv[2:]\n"
+        "for name in names:\n"
+        "    model = keras.saving.load_model(f'{folder}/{name}.keras')\n"  # safe_mode stays on
+        "    inputs = dict(np.load(f'{folder}/{name}_inputs.npz'))\n"
+        "    np.save(f'{folder}/{name}_fresh.npy', model.predict(inputs, verbose=0))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path), *expected], check=True, cwd=ROOT, capture_output=True)
+    for name, predictions in expected.items():
+        np.testing.assert_array_equal(np.load(tmp_path / f"{name}_fresh.npy"), predictions, err_msg=name)
+
+
+def test_custom_layers_are_registered_and_round_trip_their_config():
+    layer = AttentionPooling(7, name="pool")
+    registered = keras.saving.get_registered_name(AttentionPooling)
+    assert registered == "zoo>AttentionPooling"
+    assert keras.saving.get_registered_object(registered) is AttentionPooling
+    clone = AttentionPooling.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config() and clone.units == 7
+    serialized = keras.saving.serialize_keras_object(layer)
+    assert isinstance(keras.saving.deserialize_keras_object(serialized), AttentionPooling)
+
+
+def test_no_model_uses_lambda_layers():
+    spec = toy_dataset().spec
+    for name in list_models():
+        model = create_model(name, spec)
+        assert not [layer for layer in model.layers if isinstance(layer, keras.layers.Lambda)], name

@@ -1,0 +1,78 @@
+"""seq2seq: states handed from encoder to decoder, and inference models rebuilt from the trained layers."""
+
+import keras
+import numpy as np
+import pytest
+
+from model_checks import check_model, toy_dataset
+from zoo import ZooError, create_model
+from zoo.data.pipeline import last_valid_step, model_inputs, teacher_inputs
+from zoo.forecasting import predict_forecast
+from zoo.models.seq2seq import autoregressive_forecast, decode_steps, encode, inference_models
+
+VARIANTS = {
+    "lstm": {},
+    "gru": {"cell": "gru"},
+    "bidirectional": {"bidirectional": True},
+    "bidirectional_gru_2_layers": {"bidirectional": True, "cell": "gru", "num_layers": 2},
+    "lstm_2_layers": {"num_layers": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return toy_dataset()
+
+
+@pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
+def test_stepwise_decoding_with_teacher_inputs_equals_teacher_forced_output(dataset, options):
+    model = check_model("seq2seq", "forecast", dataset=dataset, units=5, **options)
+    split = dataset.test
+    teacher_forced = model.predict(model_inputs(split, ["series", "decoder_inputs"]), verbose=0)
+    encoder, decoder = inference_models(model)
+    states = encode(encoder, {"series": split.series})
+    stepped = decode_steps(decoder, states, last_valid_step(split), 3, teacher_inputs=teacher_inputs(split))
+    np.testing.assert_allclose(stepped, teacher_forced, atol=1e-5)
+
+
+@pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
+def test_encoder_hands_over_every_layers_states(dataset, options):
+    model = create_model("seq2seq", dataset.spec, units=5, **options)
+    encoder, decoder = inference_models(model)
+    per_layer = 2 if options.get("cell", "lstm") == "lstm" else 1
+    layers = options.get("num_layers", 1)
+    width = 10 if options.get("bidirectional") else 5
+    states = encode(encoder, {"series": dataset.test.series})
+    assert len(states) == per_layer * layers
+    assert all(tuple(s.shape) == (len(dataset.test), width) for s in states)
+    assert len(decoder.outputs) == 1 + per_layer * layers
+
+
+def test_autoregressive_forecast_feeds_back_its_own_predictions(dataset):
+    model = check_model("seq2seq", "forecast", dataset=dataset, units=5)
+    split = dataset.test
+    forecast = autoregressive_forecast(model, {"series": split.series}, horizon=3)
+    # By hand: the training model fed its own earlier predictions as decoder inputs reproduces it.
+    decoder_inputs = np.repeat(last_valid_step(split)[:, None, :], 3, axis=1)
+    for step in range(1, 3):
+        output = model.predict({"series": split.series, "decoder_inputs": decoder_inputs}, verbose=0)
+        decoder_inputs[:, step] = output[:, step - 1]
+    by_hand = model.predict({"series": split.series, "decoder_inputs": decoder_inputs}, verbose=0)
+    np.testing.assert_allclose(forecast, by_hand, atol=1e-5)
+    # It never sees the truth: changing the future leaves it unchanged.
+    np.testing.assert_allclose(predict_forecast(model, split), forecast, atol=1e-6)
+
+
+def test_inference_works_after_a_reload(dataset, tmp_path):
+    model = check_model("seq2seq", "forecast", dataset=dataset, units=5, bidirectional=True)
+    model.save(tmp_path / "s2s.keras")
+    reloaded = keras.saving.load_model(tmp_path / "s2s.keras")
+    inputs = {"series": dataset.test.series}
+    np.testing.assert_allclose(
+        autoregressive_forecast(reloaded, inputs, 3), autoregressive_forecast(model, inputs, 3), atol=1e-6
+    )
+
+
+def test_seq2seq_refuses_a_classify_head(dataset):
+    with pytest.raises(ZooError, match=r"head, expected one of \['forecast'\], got 'classify'"):
+        create_model("seq2seq", dataset.spec, head="classify")
