@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util import tensor_util
 
 from conftest import ROOT, compose_config, run_cli, train_cli
 from zoo import create_model
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 def scalar_tags(event_dir):
     accumulator = EventAccumulator(str(event_dir), size_guidance={"tensors": 0, "scalars": 0})
     accumulator.Reload()
-    # Keras 3 writes scalars as tensor summaries.
+    # tf.summary writes scalars as tensor summaries.
     return set(accumulator.Tags()["tensors"]) | set(accumulator.Tags()["scalars"])
 
 
@@ -47,11 +48,18 @@ def test_smoke_run_writes_the_whole_run_directory(smoke_run):
     assert "epoch 1/1" in (smoke_run / "train.log").read_text()
 
 
-def test_tensorboard_events_hold_train_and_validation_loss(smoke_run):
-    train_tags = scalar_tags(smoke_run / "tensorboard" / "train")
-    validation_tags = scalar_tags(smoke_run / "tensorboard" / "validation")
-    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"} <= train_tags
-    assert {"epoch_loss", "epoch_accuracy"} <= validation_tags
+def test_tensorboard_events_hold_train_and_validation_loss_in_one_run(smoke_run):
+    event_dir = smoke_run / "tensorboard"
+    assert not [path for path in event_dir.iterdir() if path.is_dir()]  # one TensorBoard run, no train/ validation/
+    tags = scalar_tags(event_dir)
+    assert {"loss/train", "loss/validation", "accuracy/train", "accuracy/validation", "learning_rate"} <= tags
+    assert {"final/test_accuracy", "final/validation_loss"} <= tags
+    accumulator = EventAccumulator(str(event_dir), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    [event] = accumulator.Tensors("loss/validation")
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    # One epoch: the logged validation loss is the best (only) checkpoint's.
+    assert float(tensor_util.make_ndarray(event.tensor_proto)) == pytest.approx(metrics["validation"]["loss"], rel=1e-5)
 
 
 def test_evaluate_reproduces_the_training_test_metrics(smoke_run):

@@ -15,9 +15,10 @@ from zoo.config import check_required, check_trainer, config_group, group_choice
 from zoo.data import make_tf_dataset
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
-from zoo.forecasting import forecast_metrics
+from zoo.forecasting import evaluate_forecast
 from zoo.models.heads import compile_arguments
 from zoo.registry import list_models
+from zoo.tensorboard import write_run_summaries
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +142,17 @@ def train(cfg: DictConfig) -> float:
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     dataset.scaler.save(run_dir / "scaler.json")
     write_json(run_dir / "classes.json", dataset.class_names)
-    (run_dir / "model_summary.txt").write_text(model_summary(model))
+    summary_text = model_summary(model)
+    (run_dir / "model_summary.txt").write_text(summary_text)
 
     # === Fit ===
     callbacks = checkpoint_callbacks(run_dir / "checkpoints", monitor)
     callbacks += [instantiate(callback) for callback in cfg.callbacks.values()]
-    callbacks += [instantiate(logger) for logger in cfg.logger.values()]
+    # Not recursive: the run config holds _target_ nodes the logger must log, not build.
+    callbacks += [
+        instantiate(logger, run_config=cfg, model_summary=summary_text, _recursive_=False)
+        for logger in cfg.logger.values()
+    ]
     callbacks.append(EpochLog(cfg.trainer.epochs))
     names = input_names(model)
     batch_size = cfg.trainer.batch_size
@@ -165,7 +171,7 @@ def train(cfg: DictConfig) -> float:
     metrics = evaluate_splits(best, dataset, task, batch_size)
     monitored = history.history[monitor]
     best_epoch = max(range(len(monitored)), key=lambda i: monitored[i] if "acc" in monitor else -monitored[i])
-    summary = {
+    result = {
         "model": cfg.model.name,
         "task": task,
         "monitor": monitor,
@@ -174,11 +180,18 @@ def train(cfg: DictConfig) -> float:
         **metrics,
     }
     if task == "forecast":
-        summary["forecast"] = forecast_metrics(best, dataset.test, dataset.scaler, batch_size)
-    write_json(run_dir / "metrics.json", summary)
+        result["forecast"], _ = evaluate_forecast(best, dataset, "test", batch_size)
+    write_json(run_dir / "metrics.json", result)
+    if "tensorboard" in cfg.logger:
+        final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
+        write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
     log.info(f"Test metrics: {metrics['test']}")
-    if "forecast" in summary:
-        log.info(f"Test forecast in original units: {summary['forecast']}")
+    if "forecast" in result:
+        forecast = result["forecast"]
+        log.info(
+            f"Test forecast in original units ({forecast['decoding']}): MAE {forecast['model']['mae']:.4f}, "
+            f"naive MAE {forecast['naive']['mae']:.4f}"
+        )
     return metrics["validation"][monitor.removeprefix("val_")]
 
 

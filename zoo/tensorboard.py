@@ -1,0 +1,144 @@
+"""TensorBoard logging: one TensorBoard run per training run, with scalars, config, summary, hparams and images.
+
+Everything of a training run goes into `<run>/tensorboard/` through one writer, so TensorBoard lists
+one run per training run and colours compare runs, not splits. Scalars are tagged
+`<metric>/train` and `<metric>/validation`; a Custom Scalars layout overlays the two.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from omegaconf import OmegaConf
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
+from tensorboard.plugins.hparams import api as hparams_api
+
+from zoo.validation import non_negative_int
+
+
+def flat_hparams(cfg):
+    """Returns the hyperparameters HParams shows: model options, trainer settings, data options, seed.
+
+    Args:
+        cfg: the composed training config.
+
+    Returns:
+        Dict from dotted key (`model.units`) to a bool, number or string.
+    """
+    container = OmegaConf.to_container(cfg, resolve=True)
+    values = {"seed": container["seed"]}
+    for group in ("model", "data"):
+        for key, value in container[group].items():
+            if not key.startswith("_"):
+                values[f"{group}.{key}"] = value
+    for key in ("optimizer", "learning_rate", "batch_size", "epochs", "precision"):
+        values[f"trainer.{key}"] = container["trainer"][key]
+    return {key: value if isinstance(value, (bool, int, float, str)) else str(value) for key, value in values.items()}
+
+
+def _as_markdown_code(text):
+    # TensorBoard renders text as Markdown; indenting by four spaces keeps YAML and tables verbatim.
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def _custom_scalar_layout(metric_names):
+    """Custom Scalars charts that overlay train and validation curves of each metric."""
+    charts = [
+        layout_pb2.Chart(
+            title=name,
+            multiline=layout_pb2.MultilineChartContent(tag=[rf"^{name}/(train|validation)$"]),
+        )
+        for name in metric_names
+    ]
+    return layout_pb2.Layout(category=[layout_pb2.Category(title="train vs validation", chart=charts)])
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Writes a training run to TensorBoard through one writer (so one TensorBoard run).
+
+    Args:
+        log_dir: str. Usually `<run>/tensorboard`.
+        update_freq: "epoch", or an int N to also log batch scalars every N batches.
+        histogram_freq: int. Weight histograms every N epochs; 0 turns them off.
+        run_config: the composed config; logged as text and as HParams. Set by `train()`.
+        model_summary: str. Logged as text. Set by `train()`.
+    """
+
+    def __init__(self, log_dir, update_freq="epoch", histogram_freq=0, run_config=None, model_summary=None):
+        super().__init__()
+        if update_freq != "epoch":
+            non_negative_int("logger.tensorboard.update_freq", update_freq)
+        non_negative_int("logger.tensorboard.histogram_freq", histogram_freq)
+        self.log_dir = str(log_dir)
+        self.update_freq = update_freq
+        self.histogram_freq = histogram_freq
+        self.run_config = run_config
+        self.model_summary = model_summary
+        self._writer = None
+        self._batch_step = 0
+        self._layout_written = False
+
+    def on_train_begin(self, logs=None):
+        self._writer = tf.summary.create_file_writer(self.log_dir)
+        with self._writer.as_default():
+            if self.run_config is not None:
+                tf.summary.text("config", _as_markdown_code(OmegaConf.to_yaml(self.run_config, resolve=True)), step=0)
+                hparams_api.hparams(flat_hparams(self.run_config), trial_id=str(self.log_dir))
+            if self.model_summary:
+                tf.summary.text("model_summary", _as_markdown_code(self.model_summary), step=0)
+        self._writer.flush()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch_step += 1
+        if self.update_freq == "epoch" or not self.update_freq or self._batch_step % self.update_freq:
+            return
+        with self._writer.as_default():
+            for name, value in (logs or {}).items():
+                tf.summary.scalar(f"batch_{name}/train", value, step=self._batch_step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        with self._writer.as_default():
+            if not self._layout_written:
+                # Metric names are known only once Keras has reported them.
+                names = [name for name in logs if not name.startswith("val_") and name != "learning_rate"]
+                layout = custom_scalar_summary.pb(_custom_scalar_layout(names))
+                tf.summary.experimental.write_raw_pb(layout.SerializeToString(), step=0)
+                self._layout_written = True
+            for name, value in logs.items():
+                if name.startswith("val_"):
+                    tf.summary.scalar(f"{name[4:]}/validation", value, step=epoch)
+                elif name != "learning_rate":
+                    tf.summary.scalar(f"{name}/train", value, step=epoch)
+            learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            tf.summary.scalar("learning_rate", learning_rate, step=epoch)
+            if self.histogram_freq and epoch % self.histogram_freq == 0:
+                for weight in self.model.weights:
+                    tf.summary.histogram(weight.path, keras.ops.convert_to_numpy(weight), step=epoch)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+
+
+def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0):
+    """Appends scalars, PNG images and texts to a run's TensorBoard directory (the same TensorBoard run).
+
+    Args:
+        log_dir: path of `<run>/tensorboard`.
+        scalars: dict from tag to float.
+        images: dict from tag to a PNG file path.
+        texts: dict from tag to Markdown text.
+        step: int. Step the values are logged at.
+    """
+    writer = tf.summary.create_file_writer(str(log_dir))
+    with writer.as_default():
+        for tag, value in (scalars or {}).items():
+            tf.summary.scalar(tag, float(value), step=step)
+        for tag, path in (images or {}).items():
+            image = tf.io.decode_png(tf.io.read_file(str(path)), channels=4)
+            tf.summary.image(tag, np.asarray(image)[None], step=step)
+        for tag, text in (texts or {}).items():
+            tf.summary.text(tag, text, step=step)
+    writer.close()
