@@ -22,12 +22,13 @@ def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
         assert metrics["test"]["accuracy"] > 1 / n_classes + 0.2
     else:
         forecast = metrics["forecast"]
-        assert forecast["mae"] < 0.9 * forecast["naive_mae"]
+        assert forecast["model"]["mae"] < 0.9 * forecast["naive"]["mae"]
+        assert forecast["worse_than_naive"] is False
         assert forecast["decoding"] == ("autoregressive" if name == "seq2seq" else "direct")
         run_cli("evaluate.py", f"run_dir={tmp_path / 'run'}")
         evaluated = json.loads((tmp_path / "run" / "eval" / "metrics.json").read_text())
-        assert evaluated["forecast"]["mae"] == pytest.approx(forecast["mae"], rel=1e-6)
-        assert evaluated["forecast"]["rmse"] == pytest.approx(forecast["rmse"], rel=1e-6)
+        assert evaluated["forecast"]["model"]["mae"] == pytest.approx(forecast["model"]["mae"], rel=1e-6)
+        assert evaluated["forecast"]["model"]["rmse"] == pytest.approx(forecast["model"]["rmse"], rel=1e-6)
 
 
 def test_inspect_prints_states_weights_and_cudnn_eligibility():

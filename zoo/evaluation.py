@@ -11,7 +11,12 @@ from zoo.config import check_required
 from zoo.data import Standardizer
 from zoo.device import configure_device
 from zoo.errors import ZooError
-from zoo.forecasting import forecast_metrics
+from zoo.data.pipeline import model_inputs
+from zoo.figures import attention_figure, confusion_matrix_figure, forecast_figure
+from zoo.forecasting import evaluate_forecast
+from zoo.models.attention import attention_weights_model
+from zoo.reports import classification_markdown, classification_report, forecast_markdown, naive_forecast
+from zoo.tensorboard import write_run_summaries
 from zoo.training import build_dataset, evaluate_splits, write_json
 
 log = logging.getLogger(__name__)
@@ -81,13 +86,15 @@ def check_compatible(model, run_cfg, spec, path):
 
 
 def evaluate(cfg):
-    """Scores a run's checkpoint on the run's test split and writes `<run_dir>/eval/metrics.json`.
+    """Scores a run's checkpoint on its test split; writes `eval/metrics.json`, `eval/report.md` and figures.
+
+    The figures and headline metrics are also added to the run's TensorBoard run.
 
     Args:
         cfg: the composed `configs/evaluate.yaml` (`run_dir`, `ckpt`, `batch_size`).
 
     Returns:
-        Dict of test metrics.
+        The report dict written to `eval/metrics.json`.
     """
     check_required(cfg)
     run_dir = Path(cfg.run_dir)
@@ -109,14 +116,64 @@ def evaluate(cfg):
 
     task = run_cfg.model.head
     batch_size = cfg.batch_size or run_cfg.trainer.batch_size
-    metrics = evaluate_splits(model, dataset, task, batch_size, splits=("test",))["test"]
-    report = {"checkpoint": str(path), "model": model.name, "task": task, "test": metrics}
-    if task == "forecast":
-        report["forecast"] = forecast_metrics(model, dataset.test, dataset.scaler, batch_size)
-        log.info(f"Test forecast in original units: {report['forecast']}")
+    keras_metrics = evaluate_splits(model, dataset, task, batch_size, splits=("test",))["test"]
     eval_dir = run_dir / "eval"
     eval_dir.mkdir(exist_ok=True)
+    report = {"checkpoint": str(path), "model": model.name, "task": task, "test": keras_metrics}
+    split = dataset.test
+    names = [tensor.name for tensor in model.inputs]
+    figures = {}
+    if task == "classify":
+        probabilities = model.predict(model_inputs(split, names), batch_size=batch_size, verbose=0)
+        report["classification"] = classification_report(split.labels, probabilities.argmax(axis=1), dataset.class_names)
+        sections = [classification_markdown(report["classification"])]
+        figures["confusion_matrix"] = confusion_matrix_figure(
+            report["classification"]["confusion_matrix"], dataset.class_names, eval_dir / "confusion_matrix.png"
+        )
+    else:
+        report["forecast"], predictions = evaluate_forecast(model, dataset, "test", batch_size)
+        sections = [f"Decoding: {report['forecast']['decoding']}. Units: original.", forecast_markdown(report["forecast"])]
+        history = dataset.scaler.inverse_transform(split.series)
+        figures["forecasts"] = forecast_figure(
+            history,
+            split.lengths,
+            dataset.scaler.inverse_transform(split.future),
+            predictions,
+            naive_forecast(history, split.lengths, split.future.shape[1]),
+            eval_dir / "forecasts.png",
+        )
+    if any(layer.name == "attention_pooling" for layer in model.layers):
+        weights = attention_weights_model(model).predict(model_inputs(split, names), verbose=0)["attention_weights"]
+        figures["attention_weights"] = attention_figure(split.series, split.lengths, weights, eval_dir / "attention_weights.png")
+
+    header = (
+        f"# Evaluation of {model.name} ({task})\n\n"
+        f"Run `{run_dir}`, checkpoint `{path.name}`, {len(split)} test series. "
+        + ("Keras test metrics (teacher-forced): " if "decoder_inputs" in names else "Keras test metrics: ")
+        + ", ".join(f"{k} {v:.4f}" for k, v in keras_metrics.items()) + "."
+    )
+    markdown = "\n\n".join([header, *sections, "Figures: " + ", ".join(f"`{p.name}`" for p in figures.values())]) + "\n"
     write_json(eval_dir / "metrics.json", report)
-    log.info(f"Test metrics of {path}: {metrics}")
-    log.info(f"Wrote {eval_dir / 'metrics.json'}")
-    return metrics
+    (eval_dir / "report.md").write_text(markdown)
+    print(markdown)
+    if (run_dir / "tensorboard").is_dir():
+        write_run_summaries(
+            run_dir / "tensorboard",
+            scalars=summary_scalars(report),
+            images={f"eval/{name}": figure for name, figure in figures.items()},
+            texts={"eval/report": markdown},
+        )
+    log.info(f"Wrote {eval_dir}/metrics.json, report.md and {len(figures)} figure(s).")
+    return report
+
+
+def summary_scalars(report):
+    """The headline numbers of an evaluation report, as TensorBoard scalar tags `eval/...`."""
+    scalars = {f"eval/test_{name}": value for name, value in report["test"].items()}
+    if "classification" in report:
+        scalars["eval/test_macro_f1"] = report["classification"]["macro_f1"]
+    if "forecast" in report:
+        for method in ("model", "naive", "seasonal_naive"):
+            for key in ("mae", "rmse", "smape", "mase"):
+                scalars[f"eval/{method}_{key}"] = report["forecast"][method][key]
+    return scalars

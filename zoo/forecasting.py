@@ -1,9 +1,8 @@
 """Forecasts in original units: direct heads predict at once, seq2seq decodes autoregressively."""
 
-import numpy as np
-
-from zoo.data.pipeline import last_valid_step, model_inputs
+from zoo.data.pipeline import model_inputs
 from zoo.models.seq2seq import autoregressive_forecast
+from zoo.reports import estimate_seasons, forecast_report, mase_scale
 
 
 def predict_forecast(model, split, batch_size=256):
@@ -19,20 +18,25 @@ def predict_forecast(model, split, batch_size=256):
     return model.predict(model_inputs(split, names), batch_size=batch_size, verbose=0)
 
 
-def forecast_metrics(model, split, scaler, batch_size=256):
-    """Scores a forecaster on `split` in original units, next to the last-value (naive) baseline.
+def evaluate_forecast(model, dataset, split_name="test", batch_size=256):
+    """Scores a forecaster on a split in original units, next to naive and seasonal-naive baselines.
 
     Returns:
-        Dict with `mae`, `rmse`, `naive_mae`, `naive_rmse` and `decoding`.
+        `(report, predictions)`: the dict of `reports.forecast_report` plus `decoding`
+        ("autoregressive" or "direct"), and the `(n, horizon, n_features)` forecasts in original units.
     """
-    truth = scaler.inverse_transform(split.future)
-    predicted = scaler.inverse_transform(predict_forecast(model, split, batch_size))
-    naive = np.repeat(scaler.inverse_transform(last_valid_step(split))[:, None, :], truth.shape[1], axis=1)
+    split = dataset.split(split_name)
+    scaler = dataset.scaler
+    history = scaler.inverse_transform(split.series)
+    predictions = scaler.inverse_transform(predict_forecast(model, split, batch_size))
+    report = forecast_report(
+        scaler.inverse_transform(split.future),
+        predictions,
+        history,
+        split.lengths,
+        scale=mase_scale(scaler.inverse_transform(dataset.train.series), dataset.train.lengths),
+        seasons=estimate_seasons(history, split.lengths),
+    )
     names = [tensor.name for tensor in model.inputs]
-    return {
-        "decoding": "autoregressive" if "decoder_inputs" in names else "direct",
-        "mae": float(np.mean(np.abs(predicted - truth))),
-        "rmse": float(np.sqrt(np.mean((predicted - truth) ** 2))),
-        "naive_mae": float(np.mean(np.abs(naive - truth))),
-        "naive_rmse": float(np.sqrt(np.mean((naive - truth) ** 2))),
-    }
+    report["decoding"] = "autoregressive" if "decoder_inputs" in names else "direct"
+    return report, predictions

@@ -1,0 +1,112 @@
+"""`python -m zoo.compare <sweep or runs dir> [...]`: one table of runs, hyperparameters and test metrics.
+
+Finds every run directory (one holding `metrics.json` and `config.yaml`) under the given paths,
+sorts runs by their monitored validation metric (best first), and writes `comparison.md` and
+`comparison.csv` next to the runs (into the first path given).
+"""
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from zoo.errors import ZooError
+from zoo.reports import markdown_table
+from zoo.tensorboard import flat_hparams
+
+
+def find_runs(paths):
+    """Returns the sorted run directories under `paths`."""
+    runs = set()
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ZooError(f"{path} does not exist: pass a run directory or a directory of runs (e.g. a sweep).")
+        runs.update(p.parent for p in path.rglob("metrics.json") if (p.parent / "config.yaml").is_file())
+    if not runs:
+        raise ZooError(f"No finished runs (metrics.json + config.yaml) under {', '.join(map(str, paths))}.")
+    return sorted(runs)
+
+
+def _headline(metrics, evaluation):
+    """The test numbers a comparison shows: classification or forecast ones."""
+    values = {f"test_{name}": value for name, value in metrics["test"].items()}
+    if evaluation and "classification" in evaluation:
+        values["test_macro_f1"] = evaluation["classification"]["macro_f1"]
+    if "forecast" in metrics:
+        values["forecast_mae"] = metrics["forecast"]["model"]["mae"]
+        values["naive_mae"] = metrics["forecast"]["naive"]["mae"]
+    return values
+
+
+def _display(run, base):
+    try:
+        return str(run.relative_to(base)) or "."
+    except ValueError:
+        return str(run)
+
+
+def compare_runs(paths):
+    """Collects one row per run.
+
+    Returns:
+        `(header, rows)`: rows sorted by the monitored validation metric, best first; only
+        hyperparameters that differ between runs get a column (plus the model name).
+    """
+    records = []
+    for run in find_runs(paths):
+        metrics = json.loads((run / "metrics.json").read_text())
+        eval_path = run / "eval" / "metrics.json"
+        evaluation = json.loads(eval_path.read_text()) if eval_path.is_file() else None
+        monitor = metrics["monitor"]
+        records.append(
+            {
+                "run": run,
+                "hparams": flat_hparams(OmegaConf.load(run / "config.yaml")),
+                "monitor": monitor,
+                "monitored": metrics["validation"][monitor.removeprefix("val_")],
+                "headline": _headline(metrics, evaluation),
+            }
+        )
+    keys = sorted({key for r in records for key in r["hparams"]})
+    varying = [k for k in keys if len({str(r["hparams"].get(k)) for r in records}) > 1 and k != "model.name"]
+    # Higher is better for accuracies; lower for losses and errors.
+    records.sort(key=lambda r: (r["monitor"], -r["monitored"] if "acc" in r["monitor"] else r["monitored"]))
+    metric_names = sorted({name for r in records for name in r["headline"]})
+    header = ["run", "model.name", *varying, "monitor", "value", *metric_names]
+    rows = [
+        [
+            _display(r["run"], Path(paths[0])),
+            r["hparams"]["model.name"],
+            *(r["hparams"].get(k, "") for k in varying),
+            r["monitor"],
+            f"{r['monitored']:.4f}",
+            *(f"{r['headline'][m]:.4f}" if m in r["headline"] else "" for m in metric_names),
+        ]
+        for r in records
+    ]
+    return header, rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", help="run directories or directories holding runs (sweeps)")
+    args = parser.parse_args(argv)
+    try:
+        header, rows = compare_runs(args.paths)
+    except ZooError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    out_dir = Path(args.paths[0]) if Path(args.paths[0]).is_dir() else Path.cwd()
+    table = markdown_table(header, rows)
+    (out_dir / "comparison.md").write_text(table + "\n")
+    with open(out_dir / "comparison.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    print(table)
+    print(f"\nWrote {out_dir / 'comparison.md'} and {out_dir / 'comparison.csv'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""PNG figures for evaluation reports: confusion matrix, example forecasts, attention weights."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(figure, path):
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
+def confusion_matrix_figure(confusion, class_names, path):
+    """Draws the confusion matrix with counts; rows are true classes. Returns `path`."""
+    confusion = np.asarray(confusion)
+    figure, axis = plt.subplots(figsize=(1.2 * len(class_names) + 2, 1.1 * len(class_names) + 1.5))
+    axis.imshow(confusion, cmap="Blues")
+    axis.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    axis.set_yticks(range(len(class_names)), class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    threshold = confusion.max() / 2 if confusion.size else 0
+    for (row, column), count in np.ndenumerate(confusion):
+        axis.text(column, row, count, ha="center", va="center", color="white" if count > threshold else "black")
+    axis.set_title("Confusion matrix (test)")
+    return _save(figure, path)
+
+
+def forecast_figure(history, lengths, truth, forecast, naive, path, count=6, feature=0):
+    """Draws a grid of test series: history, truth, model forecast and naive forecast. Returns `path`."""
+    count = min(count, len(history))
+    columns = 2 if count > 1 else 1
+    rows = int(np.ceil(count / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 2.6 * rows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        if index >= count:
+            axis.axis("off")
+            continue
+        length = lengths[index]
+        future_steps = np.arange(length, length + truth.shape[1])
+        axis.plot(np.arange(length), history[index, :length, feature], color="0.4", label="history")
+        axis.plot(future_steps, truth[index, :, feature], color="black", marker=".", label="truth")
+        axis.plot(future_steps, forecast[index, :, feature], color="tab:red", marker=".", label="forecast")
+        axis.plot(future_steps, naive[index, :, feature], color="tab:blue", linestyle="--", label="naive")
+        axis.set_title(f"test series {index}, feature {feature}")
+    axes.flat[0].legend(loc="upper left", fontsize="small")
+    return _save(figure, path)
+
+
+def attention_figure(series, lengths, weights, path, count=4):
+    """Draws test series next to their attention weights over time. Returns `path`."""
+    count = min(count, len(series))
+    figure, axes = plt.subplots(count, 2, figsize=(11, 2.2 * count), squeeze=False)
+    for index in range(count):
+        length = lengths[index]
+        series_axis, weight_axis = axes[index]
+        series_axis.plot(series[index, :length])
+        series_axis.set_title(f"test series {index}")
+        weight_axis.bar(np.arange(length), weights[index, :length], color="tab:orange")
+        weight_axis.set_title("attention weight per step (sums to 1)")
+        weight_axis.set_xlim(series_axis.get_xlim())
+    return _save(figure, path)

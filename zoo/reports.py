@@ -1,0 +1,189 @@
+"""Evaluation metrics beyond Keras': per-class classification scores and forecast scores against baselines."""
+
+import numpy as np
+
+
+def _safe_divide(numerator, denominator):
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=float), where=denominator != 0)
+
+
+def classification_report(labels, predicted, class_names):
+    """Scores class predictions.
+
+    Args:
+        labels: int array `(n,)` of true classes.
+        predicted: int array `(n,)` of predicted classes.
+        class_names: list of names, one per class index.
+
+    Returns:
+        Dict with `accuracy`, `macro_f1`, `per_class` (precision, recall, f1, support by name)
+        and `confusion_matrix` (rows = true class, columns = predicted class).
+    """
+    n_classes = len(class_names)
+    confusion = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    true_positives = np.diag(confusion).astype(float)
+    precision = _safe_divide(true_positives, confusion.sum(axis=0).astype(float))
+    recall = _safe_divide(true_positives, confusion.sum(axis=1).astype(float))
+    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    return {
+        "accuracy": float(true_positives.sum() / max(len(labels), 1)),
+        "macro_f1": float(f1.mean()),
+        "per_class": {
+            name: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(confusion[i].sum()),
+            }
+            for i, name in enumerate(class_names)
+        },
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def estimate_seasons(series, lengths, max_season=None):
+    """Estimates each series' dominant period from its autocorrelation (averaged over channels).
+
+    Args:
+        series: `(n, timesteps, features)`, right-padded.
+        lengths: `(n,)` valid steps.
+        max_season: int or None. Largest period considered; defaults to half the shortest length.
+
+    Returns:
+        Int array `(n,)` of periods >= 2.
+    """
+    steps = series.shape[1]
+    valid = (np.arange(steps)[None, :] < lengths[:, None])[..., None]
+    means = (series * valid).sum(axis=1, keepdims=True) / lengths[:, None, None]
+    centred = np.where(valid, series - means, 0.0)
+    spectrum = np.fft.rfft(centred, n=2 * steps, axis=1)
+    autocorrelation = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :steps].mean(axis=2)
+    autocorrelation = autocorrelation / np.where(autocorrelation[:, :1] > 0, autocorrelation[:, :1], 1.0)
+    upper = max_season or max(2, int(lengths.min()) // 2)
+    candidates = autocorrelation[:, 2 : upper + 1]
+    return 2 + candidates.argmax(axis=1) if candidates.shape[1] else np.full(len(series), 2)
+
+
+def naive_forecast(series, lengths, horizon):
+    """Repeats each series' last valid value `horizon` times: `(n, horizon, features)`."""
+    last = series[np.arange(len(series)), lengths - 1]
+    return np.repeat(last[:, None, :], horizon, axis=1)
+
+
+def seasonal_naive_forecast(series, lengths, horizon, seasons):
+    """Repeats each series' last season: step h is the value one period earlier, `(n, horizon, features)`.
+
+    Args:
+        seasons: int array `(n,)` of periods, each at most the series' length.
+    """
+    seasons = np.minimum(seasons, lengths)
+    offsets = np.arange(horizon)[None, :] % seasons[:, None]
+    positions = (lengths - seasons)[:, None] + offsets
+    return np.take_along_axis(series, positions[..., None], axis=1)
+
+
+def _scores(truth, predicted, mase_scale):
+    """MAE, RMSE, sMAPE (%) and MASE overall and per horizon step."""
+    error = predicted - truth
+    absolute = np.abs(error)
+    smape_terms = _safe_divide(2 * absolute, np.abs(truth) + np.abs(predicted))
+    per_step_mae = absolute.mean(axis=(0, 2))
+    return {
+        "mae": float(absolute.mean()),
+        "rmse": float(np.sqrt((error**2).mean())),
+        "smape": float(100 * smape_terms.mean()),
+        "mase": float(absolute.mean() / mase_scale),
+        "per_step": {
+            "mae": per_step_mae.tolist(),
+            "rmse": np.sqrt((error**2).mean(axis=(0, 2))).tolist(),
+            "smape": (100 * smape_terms.mean(axis=(0, 2))).tolist(),
+            "mase": (per_step_mae / mase_scale).tolist(),
+        },
+    }
+
+
+def mase_scale(train_series, train_lengths):
+    """In-sample MAE of the one-step naive forecast on the training series: MASE's denominator."""
+    differences = np.abs(np.diff(train_series, axis=1))
+    valid = (np.arange(1, train_series.shape[1])[None, :] < train_lengths[:, None])[..., None]
+    valid = np.broadcast_to(valid, differences.shape)
+    return float(differences[valid].mean())
+
+
+def forecast_report(truth, predicted, history, lengths, *, scale, seasons):
+    """Scores a forecast and the naive and seasonal-naive baselines on the same windows.
+
+    Args:
+        truth, predicted: `(n, horizon, features)` in original units.
+        history: `(n, timesteps, features)` in original units, the input series.
+        lengths: `(n,)` valid steps of `history`.
+        scale: float. MASE denominator (`mase_scale` of the training split).
+        seasons: int array `(n,)` of periods for the seasonal naive baseline.
+
+    Returns:
+        Dict with `model`, `naive` and `seasonal_naive` scores and `worse_than_naive`.
+    """
+    horizon = truth.shape[1]
+    report = {
+        "model": _scores(truth, predicted, scale),
+        "naive": _scores(truth, naive_forecast(history, lengths, horizon), scale),
+        "seasonal_naive": _scores(truth, seasonal_naive_forecast(history, lengths, horizon, seasons), scale),
+        "seasons": {"median": float(np.median(seasons)), "min": int(seasons.min()), "max": int(seasons.max())},
+    }
+    report["worse_than_naive"] = report["model"]["mae"] > report["naive"]["mae"]
+    return report
+
+
+def markdown_table(header, rows):
+    """Renders a Markdown table from a header list and row lists."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def classification_markdown(report):
+    """Returns the classification report as Markdown."""
+    rows = [
+        [name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", s["support"]]
+        for name, s in report["per_class"].items()
+    ]
+    names = list(report["per_class"])
+    confusion = [[name, *row] for name, row in zip(names, report["confusion_matrix"])]
+    return "\n\n".join(
+        [
+            f"**accuracy** {report['accuracy']:.4f} · **macro-F1** {report['macro_f1']:.4f}",
+            markdown_table(["class", "precision", "recall", "F1", "support"], rows),
+            "Confusion matrix (rows: true class, columns: predicted):",
+            markdown_table(["true \\ predicted", *names], confusion),
+        ]
+    )
+
+
+def forecast_markdown(report):
+    """Returns the forecast report as Markdown: overall scores, then MAE per horizon step."""
+    methods = ("model", "naive", "seasonal_naive")
+    overall = [
+        [method, *(f"{report[method][key]:.4f}" for key in ("mae", "rmse", "smape", "mase"))] for method in methods
+    ]
+    steps = len(report["model"]["per_step"]["mae"])
+    per_step = [
+        [step + 1, *(f"{report[method]['per_step']['mae'][step]:.4f}" for method in methods)] for step in range(steps)
+    ]
+    verdict = (
+        "**The model is worse than the naive last-value forecast.**"
+        if report["worse_than_naive"]
+        else "The model beats the naive last-value forecast."
+    )
+    seasons = report["seasons"]
+    return "\n\n".join(
+        [
+            verdict,
+            markdown_table(["forecast", "MAE", "RMSE", "sMAPE %", "MASE"], overall),
+            f"Seasonal naive repeats each series' last period (estimated per series by autocorrelation: "
+            f"median {seasons['median']:g}, range {seasons['min']}-{seasons['max']} steps). "
+            "MASE divides MAE by the training series' one-step naive MAE.",
+            "MAE per horizon step:",
+            markdown_table(["step", *methods], per_step),
+        ]
+    )
