@@ -13,6 +13,18 @@ import zoo  # noqa: F401  (registers models and resolvers)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = str(ROOT / "configs")
+EXAMPLES = ROOT / "data" / "examples"
+# The overrides that point each file-based data option at its example in data/examples/.
+EXAMPLE_DATA = {
+    "ts": [f"data.train_path={EXAMPLES / 'tiny_TRAIN.ts'}", f"data.test_path={EXAMPLES / 'tiny_TEST.ts'}"],
+    "csv": [
+        f"data.train_path={EXAMPLES / 'tiny_long.csv'}",
+        "data.feature_columns=[value_a,value_b]",
+        "data.label_column=label",
+        "data.static_columns=[sensor_gain]",
+    ],
+    "npz": [f"data.train_path={EXAMPLES / 'tiny.npz'}"],
+}
 
 
 def compose_config(name="train", overrides=(), output_dir=None):

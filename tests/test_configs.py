@@ -6,7 +6,7 @@ import keras
 import pytest
 from hydra.utils import instantiate
 
-from conftest import CONFIG_DIR, compose_config
+from conftest import CONFIG_DIR, EXAMPLE_DATA, compose_config
 from zoo import list_models
 from zoo.training import build_dataset, build_model
 
@@ -32,7 +32,8 @@ def test_registry_and_model_configs_agree():
 @pytest.mark.parametrize("group", [g for g in GROUPS if g not in ("hydra", "paths")])
 def test_every_option_composes_and_instantiates(group, tmp_path):
     for option in options(group):
-        cfg = compose_config(overrides=[f"{group}={option}", "debug=smoke"], output_dir=tmp_path)
+        example = EXAMPLE_DATA.get(option, []) if group == "data" else []
+        cfg = compose_config(overrides=[f"{group}={option}", "debug=smoke", *example], output_dir=tmp_path)
         dataset = build_dataset(cfg.data)
         model = build_model(cfg.model, dataset.spec)
         assert isinstance(model, keras.Model)

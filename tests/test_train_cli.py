@@ -161,8 +161,12 @@ def test_evaluate_refuses_a_run_without_checkpoints(smoke_run, tmp_path):
 
 
 def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path):
-    spec = DataSpec(timesteps=32, n_features=3, n_classes=5, horizon=8)
-    create_model("last_state", spec).save(tmp_path / "short.keras")
-    completed = run_cli("evaluate.py", f"run_dir={smoke_run}", f"ckpt={tmp_path / 'short.keras'}", check=False)
+    spec = DataSpec(timesteps=64, n_features=2, n_classes=5, horizon=8)
+    create_model("last_state", spec).save(tmp_path / "two_features.keras")
+    completed = run_cli("evaluate.py", f"run_dir={smoke_run}", f"ckpt={tmp_path / 'two_features.keras'}", check=False)
     assert completed.returncode == 1
-    assert "expects series of shape (32, 3) but the run's data gives (64, 3)" in completed.stderr
+    assert "expects 2 features per step but the run's data has 3" in completed.stderr
+    other = create_model("attention", DataSpec(timesteps=64, n_features=3, n_classes=5, horizon=8))
+    other.save(tmp_path / "attention.keras")
+    completed = run_cli("evaluate.py", f"run_dir={smoke_run}", f"ckpt={tmp_path / 'attention.keras'}", check=False)
+    assert "holds a 'attention' model but the run was trained with model=last_state" in completed.stderr

@@ -76,11 +76,21 @@ def check_compatible(model, run_cfg, spec, path):
             f"Checkpoint {path} holds a {model.name!r} model but the run was trained with model={run_cfg.model.name}: "
             "pass a checkpoint from this run."
         )
-    expected = (spec.timesteps, spec.n_features)
-    series_shape = next(tuple(t.shape[1:]) for t in model.inputs if t.name == "series")
-    if series_shape != expected:
+    inputs = {tensor.name: tuple(tensor.shape[1:]) for tensor in model.inputs}
+    if inputs["series"][-1] != spec.n_features:
         raise ZooError(
-            f"Checkpoint {path} expects series of shape {series_shape} but the run's data gives {expected}: "
+            f"Checkpoint {path} expects {inputs['series'][-1]} features per step but the run's data has "
+            f"{spec.n_features}: pass a checkpoint trained with this run's data config."
+        )
+    if inputs["series"][0] not in (None, spec.timesteps) or ("mask" in inputs) != spec.variable_length:
+        raise ZooError(
+            f"Checkpoint {path} was built for series of another length or padding than the run's data: "
+            "pass a checkpoint trained with this run's data config."
+        )
+    static = inputs.get("static", (0,))[0]
+    if static != spec.n_static:
+        raise ZooError(
+            f"Checkpoint {path} expects {static} static covariates but the run's data has {spec.n_static}: "
             "pass a checkpoint trained with this run's data config."
         )
 
@@ -105,8 +115,7 @@ def evaluate(cfg):
     dataset = build_dataset(run_cfg.data)
     saved_scaler = run_dir / "scaler.json"
     if saved_scaler.is_file():
-        saved = Standardizer.load(saved_scaler)
-        if not np.allclose(saved.mean, dataset.scaler.mean) or not np.allclose(saved.std, dataset.scaler.std):
+        if not Standardizer.load(saved_scaler).allclose(dataset.scaler):
             raise ZooError(
                 f"The data rebuilt from {run_dir / RUN_CONFIG} differs from the data the run trained on "
                 "(scaling statistics changed): restore the original data files to evaluate this run."

@@ -1,5 +1,6 @@
-"""Datasets: synthetic series, user files, scaling and the tf.data pipeline."""
+"""Datasets: synthetic series, user files (.ts, CSV, NPZ), scaling and the tf.data pipeline."""
 
 from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
+from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
 from zoo.data.pipeline import make_tf_dataset, model_inputs
 from zoo.data.synthetic import synthetic_dataset

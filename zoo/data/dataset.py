@@ -17,9 +17,11 @@ class DataSpec:
     Args:
         timesteps: int. Length of each (padded) input series.
         n_features: int. Channels per time step.
-        n_classes: int. Number of class labels.
-        horizon: int. Future steps a forecaster predicts.
+        n_classes: int. Number of class labels (0 when the data has none).
+        horizon: int. Future steps a forecaster predicts (0 when the data has none).
         variable_length: bool. Whether series are right-padded and carry a mask.
+        n_static: int. Static (per-series, time-invariant) features.
+        has_targets: bool. Whether each series carries a regression target.
     """
 
     timesteps: int
@@ -27,6 +29,8 @@ class DataSpec:
     n_classes: int
     horizon: int
     variable_length: bool = False
+    n_static: int = 0
+    has_targets: bool = False
 
 
 @dataclasses.dataclass
@@ -35,24 +39,27 @@ class SeriesSplit:
 
     Args:
         series: float32 array `(n, timesteps, n_features)`, right-padded when lengths vary.
-        labels: int32 array `(n,)` of class indices.
+        labels: int32 array `(n,)` of class indices (zeros when the data has no labels).
         future: float32 array `(n, horizon, n_features)`: the values that follow each series.
         lengths: int32 array `(n,)` of valid steps per series.
+        targets: float32 array `(n,)` of regression targets, or None.
+        static: float32 array `(n, n_static)` of static covariates, or None.
     """
 
     series: np.ndarray
     labels: np.ndarray
     future: np.ndarray
     lengths: np.ndarray
+    targets: np.ndarray = None
+    static: np.ndarray = None
 
     def __len__(self):
         return len(self.series)
 
     def take(self, indices):
         """Returns a new split holding the rows at `indices`."""
-        return SeriesSplit(
-            self.series[indices], self.labels[indices], self.future[indices], self.lengths[indices]
-        )
+        arrays = (getattr(self, field.name) for field in dataclasses.fields(self))
+        return SeriesSplit(*(None if array is None else array[indices] for array in arrays))
 
     @property
     def mask(self):
@@ -80,46 +87,83 @@ class SeriesDataset:
 
 @dataclasses.dataclass
 class Standardizer:
-    """Per-feature standard scaling fitted on valid (unpadded) training steps.
+    """Standard scaling fitted on the training split: per feature on valid (unpadded) steps,
+    per static covariate, and for the regression target.
 
     Args:
-        mean: float array `(n_features,)`.
-        std: float array `(n_features,)`, never zero.
+        mean, std: float arrays `(n_features,)`; std is never zero.
+        static_mean, static_std: float arrays `(n_static,)`, or None.
+        target_mean, target_std: floats, or None.
     """
 
     mean: np.ndarray
     std: np.ndarray
+    static_mean: np.ndarray = None
+    static_std: np.ndarray = None
+    target_mean: float = None
+    target_std: float = None
+
+    @staticmethod
+    def _moments(values, axis=0):
+        # A constant column would divide by zero; leave it unscaled instead.
+        std = values.std(axis=axis)
+        return values.mean(axis=axis), np.where(std > 1e-8, std, 1.0)
 
     @classmethod
     def fit(cls, split):
-        """Returns a Standardizer fitted on the valid steps of `split.series`."""
-        values = split.series[split.mask]
-        std = values.std(axis=0)
-        # A constant channel would divide by zero; leave it unscaled instead.
-        std = np.where(std > 1e-8, std, 1.0)
-        return cls(values.mean(axis=0), std)
+        """Returns a Standardizer fitted on `split` (the training split)."""
+        scaler = cls(*cls._moments(split.series[split.mask]))
+        if split.static is not None:
+            scaler.static_mean, scaler.static_std = cls._moments(split.static)
+        if split.targets is not None:
+            mean, std = cls._moments(split.targets)
+            scaler.target_mean, scaler.target_std = float(mean), float(std)
+        return scaler
 
     def transform(self, split):
-        """Returns a copy of `split` with series and future scaled; padding stays zero."""
+        """Returns a copy of `split` with everything scaled; padding stays zero."""
         series = ((split.series - self.mean) / self.std).astype("float32")
         series[~split.mask] = 0.0
         future = ((split.future - self.mean) / self.std).astype("float32")
-        return SeriesSplit(series, split.labels, future, split.lengths)
+        static = None if split.static is None else ((split.static - self.static_mean) / self.static_std).astype("float32")
+        targets = None if split.targets is None else ((split.targets - self.target_mean) / self.target_std).astype("float32")
+        return SeriesSplit(series, split.labels, future, split.lengths, targets, static)
 
     def inverse_transform(self, values):
-        """Maps scaled `values` (last axis = features) back to the original units."""
+        """Maps scaled series values (last axis = features) back to the original units."""
         return values * self.std + self.mean
+
+    def inverse_transform_targets(self, values):
+        """Maps scaled regression targets back to the original units."""
+        return values * self.target_std + self.target_mean
 
     def save(self, path):
         """Writes the statistics as JSON to `path`."""
-        payload = {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        payload = {
+            field.name: np.asarray(value).tolist() if value is not None else None
+            for field in dataclasses.fields(self)
+            for value in [getattr(self, field.name)]
+        }
         Path(path).write_text(json.dumps(payload, indent=2))
 
     @classmethod
     def load(cls, path):
         """Reads statistics written by `save`."""
         payload = json.loads(Path(path).read_text())
-        return cls(np.asarray(payload["mean"]), np.asarray(payload["std"]))
+        arrays = {key: None if value is None else np.asarray(value) for key, value in payload.items()}
+        for key in ("target_mean", "target_std"):
+            arrays[key] = None if arrays.get(key) is None else float(arrays[key])
+        return cls(**arrays)
+
+    def allclose(self, other):
+        """Whether `other` holds the same statistics (used to detect changed data)."""
+        for field in dataclasses.fields(self):
+            mine, theirs = getattr(self, field.name), getattr(other, field.name)
+            if (mine is None) != (theirs is None):
+                return False
+            if mine is not None and not np.allclose(mine, theirs):
+                return False
+        return True
 
 
 def split_indices(n_samples, *, val_fraction, test_fraction, seed):
@@ -152,16 +196,19 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None):
 
     Args:
         train, validation, test: SeriesSplit in original units.
-        n_classes: int. Number of class labels.
+        n_classes: int. Number of class labels (0 for unlabelled data).
         class_names: list of str, or None for "0", "1", ...
 
     Returns:
         A SeriesDataset.
     """
-    for name, split in (("train", train), ("validation", validation), ("test", test)):
-        if not np.isfinite(split.series[split.mask]).all() or not np.isfinite(split.future).all():
+    splits = {"train": train, "validation": validation, "test": test}
+    for name, split in splits.items():
+        arrays = [split.series[split.mask], split.future]
+        arrays += [array for array in (split.static, split.targets) if array is not None]
+        if not all(np.isfinite(array).all() for array in arrays):
             raise ZooError(
-                f"The {name} split holds NaN or infinite values: clean the data or choose a missing-value policy."
+                f"The {name} split holds NaN or infinite values: clean the data or set data.missing=interpolate."
             )
     scaler = Standardizer.fit(train)
     spec = DataSpec(
@@ -169,9 +216,9 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None):
         n_features=train.series.shape[2],
         n_classes=n_classes,
         horizon=train.future.shape[1],
-        variable_length=any(
-            bool((split.lengths < split.series.shape[1]).any()) for split in (train, validation, test)
-        ),
+        variable_length=any(bool((s.lengths < s.series.shape[1]).any()) for s in splits.values()),
+        n_static=0 if train.static is None else train.static.shape[1],
+        has_targets=train.targets is not None,
     )
     return SeriesDataset(
         train=scaler.transform(train),

@@ -29,20 +29,28 @@ def model_inputs(split, input_names):
     Returns:
         Dict from input name to array.
     """
-    available = {
-        "series": lambda: split.series,
-        "mask": lambda: split.mask,
-        "decoder_inputs": lambda: teacher_inputs(split).astype("float32"),
-    }
-    unknown = [name for name in input_names if name not in available]
-    if unknown:
-        raise ZooError(f"The model asks for inputs {unknown} that the data pipeline cannot provide.")
-    return {name: available[name]() for name in input_names}
+    inputs = {}
+    for name in input_names:
+        if name == "series":
+            inputs[name] = split.series
+        elif name == "mask":
+            inputs[name] = split.mask
+        elif name == "decoder_inputs":
+            inputs[name] = teacher_inputs(split).astype("float32")
+        elif name == "static" and split.static is not None:
+            inputs[name] = split.static
+        else:
+            raise ZooError(f"The model asks for an input {name!r} that this data does not provide.")
+    return inputs
 
 
 def targets(split, task):
-    """Returns labels for `task="classify"`, future values for `task="forecast"`."""
-    return split.labels if task == "classify" else split.future
+    """Returns labels (classify), future values `(n, horizon, features)` (forecast) or targets `(n, 1)` (regress)."""
+    if task == "classify":
+        return split.labels
+    if task == "regress":
+        return split.targets[:, None]
+    return split.future
 
 
 def make_tf_dataset(split, *, input_names, task, batch_size, shuffle=False, seed=0):
@@ -51,7 +59,7 @@ def make_tf_dataset(split, *, input_names, task, batch_size, shuffle=False, seed
     Args:
         split: SeriesSplit.
         input_names: names of the model's inputs.
-        task: "classify" or "forecast".
+        task: "classify", "forecast" or "regress".
         batch_size: int.
         shuffle: bool. Reshuffles every epoch, seeded so runs repeat exactly.
         seed: int. Shuffle seed.

@@ -28,7 +28,7 @@ def _waveform(family, phase_angle, time, chirp_rate, damping):
     raise AssertionError(family)
 
 
-def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon, min_length=None, seed):
+def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon, min_length=None, n_static=0, seed):
     """Generates labelled series and the values that follow them, in original units.
 
     Each sample draws a waveform family (its class), a frequency, and per channel a phase,
@@ -43,6 +43,8 @@ def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon,
         horizon: int. Future steps stored per series.
         min_length: int or None. If set, lengths are drawn uniformly in `[min_length, length]`
             and shorter series are right-padded with zeros.
+        n_static: int. Static covariates per series: its frequency, mean amplitude and mean
+            offset (in that order), then standard normal noise columns.
         seed: int. Fixes every random draw.
 
     Returns:
@@ -52,6 +54,7 @@ def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon,
     positive_int("length", length)
     positive_int("n_features", n_features)
     positive_int("horizon", horizon)
+    non_negative_int("n_static", n_static)
     non_negative_int("seed", seed)
     if noise < 0:
         raise ZooError(f"Received an invalid value for noise, expected a number >= 0, got {noise!r}.")
@@ -99,7 +102,12 @@ def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon,
     series = np.where((steps < lengths[:, None])[..., None], values[:, :length], 0.0)
     future_steps = lengths[:, None] + np.arange(horizon)[None, :]
     future = np.take_along_axis(values, future_steps[..., None], axis=1)
-    return SeriesSplit(series.astype("float32"), labels, future.astype("float32"), lengths)
+    static = None
+    if n_static:
+        informative = np.stack([cycles[:, 0, 0], amplitude.mean(axis=(1, 2)), offset.mean(axis=(1, 2))], axis=1)
+        extra = rng.standard_normal((n_samples, max(0, n_static - 3)))
+        static = np.concatenate([informative, extra], axis=1)[:, :n_static].astype("float32")
+    return SeriesSplit(series.astype("float32"), labels, future.astype("float32"), lengths, static=static)
 
 
 def synthetic_dataset(
@@ -111,15 +119,21 @@ def synthetic_dataset(
     noise=0.3,
     horizon=8,
     min_length=None,
+    n_static=0,
     val_fraction=0.15,
     test_fraction=0.15,
+    max_series=None,
     seed=0,
 ):
     """Generates series with `generate_series` and splits and scales them by `seed`.
 
+    `max_series` caps `n_samples` (debug configs set it for every data source alike).
+
     Returns:
         A SeriesDataset whose class names are the waveform families.
     """
+    if max_series is not None:
+        n_samples = min(n_samples, positive_int("max_series", max_series))
     samples = generate_series(
         n_samples=n_samples,
         length=length,
@@ -128,6 +142,7 @@ def synthetic_dataset(
         noise=noise,
         horizon=horizon,
         min_length=min_length,
+        n_static=n_static,
         seed=seed,
     )
     train, validation, test = split_indices(

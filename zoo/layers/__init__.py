@@ -1,3 +1,5 @@
 """Custom layers, each registered for `.keras` saving under the "zoo" package."""
 
 from zoo.layers.attention_pooling import AttentionPooling
+from zoo.layers.masking import DownsampleMask, MaskSteps
+from zoo.layers.static import ConcatenateStatic

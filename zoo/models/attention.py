@@ -3,7 +3,7 @@
 import keras
 
 from zoo.layers import AttentionPooling
-from zoo.models.backbone import recurrent_backbone, series_inputs
+from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
 from zoo.models.heads import head_output
 from zoo.registry import register_model
 from zoo.validation import positive_int
@@ -19,21 +19,24 @@ def attention(
     num_layers=1,
     dropout=0.0,
     bidirectional=False,
+    static_mode="concat",
     attention_units=32,
 ):
     """Builds an LSTM whose `(batch, timesteps, units)` output is pooled by learned attention weights.
 
     The pooling layer is named "attention_pooling"; `attention_weights_model` exposes its weights.
-    Padded steps (from the `mask` input) get attention weight 0.
+    Masking: padded steps get attention weight exactly 0 and the softmax is taken over valid
+    steps only, so a padded series predicts exactly as it would alone.
 
     Args:
         spec: DataSpec. Input shape, class count and horizon.
-        head: "classify" or "forecast". Defaults to "classify".
+        head: "classify", "forecast" or "regress". Defaults to "classify".
         cell: "lstm" or "gru". Defaults to "lstm".
         units: int. Units per direction. Defaults to 64.
         num_layers: int. Stacked recurrent layers. Defaults to 1.
         dropout: float. Dropout between layers and before the head. Defaults to 0.
         bidirectional: bool. Defaults to False.
+        static_mode: "concat" or "initial_state": how static covariates enter (if the data has any).
         attention_units: int. Size of the scoring space. Defaults to 32.
 
     Returns:
@@ -41,17 +44,21 @@ def attention(
     """
     positive_int("attention_units", attention_units)
     inputs = series_inputs(spec)
+    x, mask, initial_state = input_features(
+        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
+    )
     backbone = recurrent_backbone(
-        inputs["series"],
+        x,
         cell=cell,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
         bidirectional=bidirectional,
         return_sequences=True,
-        mask=inputs.get("mask"),
+        mask=mask,
+        initial_state=initial_state,
     )
-    context, _ = AttentionPooling(attention_units, name="attention_pooling")(backbone["output"], mask=inputs.get("mask"))
+    context, _ = AttentionPooling(attention_units, name="attention_pooling")(backbone["output"], mask=mask)
     outputs = head_output(context, spec, head, dropout=dropout)
     return keras.Model(inputs, outputs, name="attention")
 

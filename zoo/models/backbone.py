@@ -5,10 +5,12 @@ import re
 import keras
 
 from zoo.errors import ZooError
+from zoo.layers import ConcatenateStatic, MaskSteps
 from zoo.validation import boolean, fraction, one_of, positive_int
 
 CELLS = ("lstm", "gru")
-HEADS = ("classify", "forecast")
+HEADS = ("classify", "forecast", "regress")
+STATIC_MODES = ("concat", "initial_state")
 
 
 def check_recurrent_options(*, cell, units, num_layers, dropout, bidirectional):
@@ -20,16 +22,63 @@ def check_recurrent_options(*, cell, units, num_layers, dropout, bidirectional):
     boolean("bidirectional", bidirectional)
 
 
-def series_inputs(spec):
-    """Returns the model's inputs: `series` `(batch, timesteps, n_features)` and, for padded data, `mask`.
+def series_inputs(spec, fixed_length=False):
+    """Returns the model's inputs, keyed by name.
+
+    `series` is `(batch, timesteps, n_features)` with timesteps left open (unless `fixed_length`),
+    so a model trained on padded batches also runs on one unpadded series. Padded data adds `mask`
+    (bool `(batch, timesteps)`, True on valid steps); static covariates add `static` `(batch, n_static)`.
+    """
+    timesteps = spec.timesteps if fixed_length else None
+    inputs = {"series": keras.Input((timesteps, spec.n_features), name="series")}
+    if spec.variable_length:
+        inputs["mask"] = keras.Input((None,), dtype="bool", name="mask")
+    if spec.n_static:
+        inputs["static"] = keras.Input((spec.n_static,), name="static")
+    return inputs
+
+
+def static_initial_state(static, *, cell, units, bidirectional):
+    """Maps static covariates to the first recurrent layer's initial state (`static_mode=initial_state`).
 
     Returns:
-        A dict from input name to `keras.Input`.
+        A list `[h, c]` (LSTM) or `[h]` (GRU), twice over for a bidirectional layer
+        (forward then backward), each `(batch, units)`.
     """
-    inputs = {"series": keras.Input((spec.timesteps, spec.n_features), name="series")}
-    if spec.variable_length:
-        inputs["mask"] = keras.Input((spec.timesteps,), dtype="bool", name="mask")
-    return inputs
+    directions = ("forward", "backward") if bidirectional else ("forward",)
+    kinds = ("h", "c") if cell == "lstm" else ("h",)
+    return [
+        # h lives in (-1, 1) like an LSTM output; c is unbounded.
+        keras.layers.Dense(units, activation="tanh" if kind == "h" else None, name=f"static_to_{direction}_{kind}")(static)
+        for direction in directions
+        for kind in kinds
+    ]
+
+
+def input_features(inputs, *, static_mode="concat", cell="lstm", units=64, bidirectional=False):
+    """Prepares the series for the first recurrent layer: zeroes padding and brings in static covariates.
+
+    Args:
+        inputs: dict from `series_inputs`.
+        static_mode: "concat" (repeat along time, concatenate to every step) or "initial_state"
+            (Dense layers map them to the first recurrent layer's initial state).
+        cell, units, bidirectional: the first recurrent layer's, for `initial_state`.
+
+    Returns:
+        `(x, mask, initial_state)`: the `(batch, timesteps, features)` tensor, the mask or None,
+        and the first layer's initial state or None.
+    """
+    one_of("static_mode", static_mode, STATIC_MODES)
+    x, mask = inputs["series"], inputs.get("mask")
+    if mask is not None:
+        x = MaskSteps(name="zero_padding")([x, mask])
+    initial_state = None
+    if "static" in inputs:
+        if static_mode == "concat":
+            x = ConcatenateStatic(name="static_concat")([x, inputs["static"]])
+        else:
+            initial_state = static_initial_state(inputs["static"], cell=cell, units=units, bidirectional=bidirectional)
+    return x, mask, initial_state
 
 
 def recurrent_stack(*, cell, units, num_layers, bidirectional, return_sequences, name):
@@ -121,6 +170,7 @@ def recurrent_backbone(
     bidirectional=False,
     return_sequences=True,
     mask=None,
+    initial_state=None,
     name="encoder",
 ):
     """Creates a recurrent stack and applies it to `x` (see `recurrent_stack`, `run_recurrent_stack`).
@@ -134,6 +184,7 @@ def recurrent_backbone(
         bidirectional: bool. Wrap each layer in `Bidirectional`. Defaults to False.
         return_sequences: bool. Whether the last layer returns the whole sequence.
         mask: optional bool tensor `(batch, timesteps)`.
+        initial_state: optional initial state of the first layer (see `static_initial_state`).
         name: str. Prefix of the layer names.
 
     Returns:
@@ -148,4 +199,5 @@ def recurrent_backbone(
         return_sequences=return_sequences,
         name=name,
     )
-    return run_recurrent_stack(layers, x, mask=mask, dropout=dropout, name=name)
+    initial_states = None if initial_state is None else [initial_state] + [None] * (num_layers - 1)
+    return run_recurrent_stack(layers, x, mask=mask, initial_states=initial_states, dropout=dropout, name=name)

@@ -3,7 +3,8 @@
 import keras
 
 from zoo.errors import ZooError
-from zoo.models.backbone import recurrent_backbone, series_inputs
+from zoo.layers import DownsampleMask
+from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
 from zoo.models.heads import head_output
 from zoo.registry import register_model
 from zoo.validation import positive_int
@@ -19,6 +20,7 @@ def cnn_lstm(
     num_layers=1,
     dropout=0.0,
     bidirectional=False,
+    static_mode="concat",
     n_sub=4,
     filters=32,
     kernel_size=3,
@@ -27,15 +29,24 @@ def cnn_lstm(
     """Builds `(batch, T, F)` -> `(batch, n_sub, T / n_sub, F)` -> TimeDistributed Conv1D, pooling,
     Flatten -> `(batch, n_sub, features)` -> LSTM -> head.
 
+    Unlike the other models, the input length is fixed to the training data's `T`: Keras 3.15's
+    `TimeDistributed` gives wrong results when the sub-sequence axis is dynamic (its vectorised
+    path iterates over the batch size instead of the time axis), so the axis is kept static.
+
+    Masking: padded steps are zeroed before the convolution, and a sub-sequence counts as valid
+    if any of its steps is; the LSTM skips the others. A padded series therefore predicts as the
+    same series would with only the zero padding its last, partial sub-sequence needs.
+
     Args:
         spec: DataSpec. `spec.timesteps` must be divisible by `n_sub`.
-        head: "classify" or "forecast". Defaults to "classify".
+        head: "classify", "forecast" or "regress". Defaults to "classify".
         cell: "lstm" or "gru". Defaults to "lstm".
         units: int. Units per direction. Defaults to 64.
         num_layers: int. Stacked recurrent layers. Defaults to 1.
         dropout: float. Dropout between layers and before the head. Defaults to 0.
         bidirectional: bool. Defaults to False.
-        n_sub: int. Number of sub-sequences. Defaults to 4.
+        static_mode: "concat" or "initial_state": how static covariates enter (if the data has any).
+        n_sub: int. Number of sub-sequences of a training series. Defaults to 4.
         filters: int. Conv1D filters. Defaults to 32.
         kernel_size: int. Conv1D kernel size ("same" padding). Defaults to 3.
         pool_size: int. Max pooling inside each sub-sequence. Defaults to 2.
@@ -57,14 +68,18 @@ def cnn_lstm(
             f"pool_size={pool_size} is longer than a sub-sequence ({spec.timesteps} / n_sub={n_sub} = {sub_length} "
             f"steps): choose pool_size <= {sub_length} or fewer sub-sequences."
         )
-    inputs = series_inputs(spec)
+    inputs = series_inputs(spec, fixed_length=True)
+    x, mask, initial_state = input_features(
+        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
+    )
     # === Layers applied to every sub-sequence with one set of weights ===
-    x = keras.layers.Reshape((n_sub, sub_length, spec.n_features), name="split_subsequences")(inputs["series"])
+    x = keras.layers.Reshape((n_sub, sub_length, x.shape[-1]), name="split_subsequences")(x)
     x = keras.layers.TimeDistributed(
         keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu"), name="subsequence_conv"
     )(x)
     x = keras.layers.TimeDistributed(keras.layers.MaxPooling1D(pool_size), name="subsequence_pool")(x)
     x = keras.layers.TimeDistributed(keras.layers.Flatten(), name="subsequence_flatten")(x)
+    subsequence_mask = None if mask is None else DownsampleMask(sub_length, name="subsequence_mask")(mask)
     # === Recurrence over the sub-sequence features ===
     backbone = recurrent_backbone(
         x,
@@ -74,6 +89,8 @@ def cnn_lstm(
         dropout=dropout,
         bidirectional=bidirectional,
         return_sequences=False,
+        mask=subsequence_mask,
+        initial_state=initial_state,
     )
     outputs = head_output(backbone["output"], spec, head, dropout=dropout)
     return keras.Model(inputs, outputs, name="cnn_lstm")

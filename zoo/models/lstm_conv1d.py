@@ -2,7 +2,9 @@
 
 import keras
 
-from zoo.models.backbone import recurrent_backbone, series_inputs
+from zoo.errors import ZooError
+from zoo.layers import DownsampleMask, MaskSteps
+from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
 from zoo.models.heads import head_output
 from zoo.registry import register_model
 from zoo.validation import one_of, positive_int
@@ -20,6 +22,7 @@ def lstm_conv1d(
     num_layers=1,
     dropout=0.0,
     bidirectional=False,
+    static_mode="concat",
     filters=64,
     kernel_size=3,
     pool_size=2,
@@ -27,14 +30,21 @@ def lstm_conv1d(
 ):
     """Builds LSTM(`return_sequences=True`) -> Conv1D along time -> MaxPooling1D -> pooling -> head.
 
+    Masking: the LSTM skips padded steps; its outputs there are set to zero, which is exactly
+    what the convolution's "same" padding puts beyond the end of an unpadded series. Convolution
+    outputs at padded steps are zeroed too (ReLU outputs are >= 0, so max pooling is unchanged),
+    and the global pooling reads only windows holding a valid step. A padded series therefore
+    predicts exactly as it would alone. `pooling="flatten"` needs equal-length series.
+
     Args:
         spec: DataSpec. Input shape, class count and horizon.
-        head: "classify" or "forecast". Defaults to "classify".
+        head: "classify", "forecast" or "regress". Defaults to "classify".
         cell: "lstm" or "gru". Defaults to "lstm".
         units: int. Units per direction. Defaults to 64.
         num_layers: int. Stacked recurrent layers. Defaults to 1.
         dropout: float. Dropout between layers and before the head. Defaults to 0.
         bidirectional: bool. Defaults to False.
+        static_mode: "concat" or "initial_state": how static covariates enter (if the data has any).
         filters: int. Conv1D filters. Defaults to 64.
         kernel_size: int. Conv1D kernel along time ("same" padding). Defaults to 3.
         pool_size: int. Max pooling along time after the convolution. Defaults to 2.
@@ -46,24 +56,41 @@ def lstm_conv1d(
     for name, value in (("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
         positive_int(name, value)
     one_of("pooling", pooling, POOLINGS)
-    inputs = series_inputs(spec)
+    if pooling == "flatten" and spec.variable_length:
+        raise ZooError(
+            "pooling=flatten gives one weight per time step, so it cannot read series of different lengths: "
+            "use pooling=global_average or global_max."
+        )
+    # Flatten gives one weight per step, so only it needs the length fixed.
+    inputs = series_inputs(spec, fixed_length=pooling == "flatten")
+    x, mask, initial_state = input_features(
+        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
+    )
     backbone = recurrent_backbone(
-        inputs["series"],
+        x,
         cell=cell,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
         bidirectional=bidirectional,
         return_sequences=True,
-        mask=inputs.get("mask"),
+        mask=mask,
+        initial_state=initial_state,
     )
-    x = keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu", name="time_conv")(backbone["output"])
+    x = backbone["output"]
+    if mask is not None:
+        x = MaskSteps(name="zero_padded_outputs")([x, mask])
+    x = keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu", name="time_conv")(x)
+    if mask is not None:
+        x = MaskSteps(name="zero_padded_convolutions")([x, mask])
     x = keras.layers.MaxPooling1D(pool_size, padding="same", name="time_pool")(x)
-    pool_layers = {
-        "global_average": keras.layers.GlobalAveragePooling1D,
-        "global_max": keras.layers.GlobalMaxPooling1D,
-        "flatten": keras.layers.Flatten,
-    }
-    x = pool_layers[pooling](name="time_reduce")(x)
+    pooled_mask = None if mask is None else DownsampleMask(pool_size, name="pooled_mask")(mask)
+    if pooling == "global_average":
+        x = keras.layers.GlobalAveragePooling1D(name="time_reduce")(x, mask=pooled_mask)
+    elif pooling == "global_max":
+        # Padded windows hold zeros and ReLU outputs are >= 0, so they never win the max.
+        x = keras.layers.GlobalMaxPooling1D(name="time_reduce")(x)
+    else:
+        x = keras.layers.Flatten(name="time_reduce")(x)
     outputs = head_output(x, spec, head, dropout=dropout)
     return keras.Model(inputs, outputs, name="lstm_conv1d")

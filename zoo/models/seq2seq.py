@@ -11,6 +11,7 @@ import numpy as np
 from zoo.models.backbone import (
     check_recurrent_options,
     find_recurrent_stack,
+    input_features,
     recurrent_stack,
     run_recurrent_stack,
     series_inputs,
@@ -22,7 +23,17 @@ ENCODER, DECODER, PROJECTION = "encoder", "decoder", "decoder_projection"
 
 
 @register_model
-def seq2seq(spec, *, head="forecast", cell="lstm", units=64, num_layers=1, dropout=0.0, bidirectional=False):
+def seq2seq(
+    spec,
+    *,
+    head="forecast",
+    cell="lstm",
+    units=64,
+    num_layers=1,
+    dropout=0.0,
+    bidirectional=False,
+    static_mode="concat",
+):
     """Builds the teacher-forced training model.
 
     The encoder (`return_state=True`) returns per layer `[h, c]` (`[h]` for GRU); decoder layer i
@@ -37,6 +48,10 @@ def seq2seq(spec, *, head="forecast", cell="lstm", units=64, num_layers=1, dropo
         num_layers: int. Layers in the encoder and in the decoder. Defaults to 1.
         dropout: float. Dropout between stacked layers. Defaults to 0.
         bidirectional: bool. Bidirectional encoder. Defaults to False.
+        static_mode: "concat" or "initial_state": how static covariates enter the encoder.
+
+    Masking: the encoder skips padded steps, so the states it hands over are those after each
+    series' last valid step, and decoding starts from that step's value.
 
     Returns:
         A `keras.Model` named "seq2seq" mapping `{"series": (batch, timesteps, n_features),
@@ -56,8 +71,14 @@ def seq2seq(spec, *, head="forecast", cell="lstm", units=64, num_layers=1, dropo
 
     # === Functional Model ===
     inputs = series_inputs(spec)
+    x, mask, initial_state = input_features(
+        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
+    )
     inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
-    encoded = run_recurrent_stack(encoder_layers, inputs["series"], mask=inputs.get("mask"), dropout=dropout, name=ENCODER)
+    initial_states = None if initial_state is None else [initial_state] + [None] * (num_layers - 1)
+    encoded = run_recurrent_stack(
+        encoder_layers, x, mask=mask, initial_states=initial_states, dropout=dropout, name=ENCODER
+    )
     decoded = run_recurrent_stack(
         decoder_layers, inputs["decoder_inputs"], initial_states=encoded["layer_states"], dropout=dropout, name=DECODER
     )
@@ -78,17 +99,22 @@ def inference_models(model):
     encoder_layers = find_recurrent_stack(model, ENCODER)
     decoder_layers = find_recurrent_stack(model, DECODER)
     projection = model.get_layer(PROJECTION)
-    series_names = [tensor.name for tensor in model.inputs if tensor.name != "decoder_inputs"]
 
-    encoder_inputs = {name: keras.Input(model.get_layer(name).batch_shape[1:], dtype=model.get_layer(name).dtype, name=name)
-                      for name in series_names}
-    encoded = run_recurrent_stack(encoder_layers, encoder_inputs["series"], mask=encoder_inputs.get("mask"))
-    encoder_states = [state for states in encoded["layer_states"] for state in states]
+    # The encoder is the training graph itself, cut at the states it hands to the decoder, so
+    # masking and static covariates work exactly as in training.
+    encoder_inputs = {tensor.name: tensor for tensor in model.inputs if tensor.name != "decoder_inputs"}
+    encoder_states = []
+    for layer in encoder_layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            kinds = "hc" if isinstance(layer.forward_layer, keras.layers.LSTM) else "h"
+            encoder_states += [model.get_layer(f"{layer.name}_state_{kind}").output for kind in kinds]
+        else:
+            encoder_states += list(layer.output[1:])
     encoder = keras.Model(encoder_inputs, encoder_states, name="seq2seq_encoder")
 
     n_features = projection.units
     step = keras.Input((1, n_features), name="decoder_step")
-    states_per_layer = len(encoded["layer_states"][0])
+    states_per_layer = 2 if isinstance(decoder_layers[0], keras.layers.LSTM) else 1
     state_inputs = [
         keras.Input((layer.cell.units,), name=f"decoder_state_{index}_{kind}")
         for index, layer in enumerate(decoder_layers)

@@ -1,0 +1,97 @@
+"""Variable-length series: every model gives a padded series the prediction it gives the series alone."""
+
+import keras
+import numpy as np
+import pytest
+
+from model_checks import check_model, toy_dataset
+from zoo import list_models
+from zoo.models.seq2seq import autoregressive_forecast
+
+LENGTHS = [12, 9, 5, 4]
+
+OPTIONS = {"cnn_lstm": {"n_sub": 3}}
+VARIANTS = [(name, {}) for name in list_models()] + [
+    ("last_state", {"bidirectional": True, "num_layers": 2}),
+    ("attention", {"bidirectional": True, "cell": "gru"}),
+    ("lstm_conv1d", {"pooling": "global_max", "bidirectional": True}),
+    ("seq2seq", {"bidirectional": True, "num_layers": 2}),
+]
+
+
+def task_of(name):
+    return "forecast" if name == "seq2seq" else "classify"
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    data = toy_dataset(length=12, min_length=4, n_samples=40)
+    assert data.spec.variable_length
+    return data
+
+
+def padded_batch(fill, seed=0):
+    rng = np.random.default_rng(seed)
+    series = rng.normal(size=(len(LENGTHS), 12, 2)).astype("float32")
+    mask = np.arange(12)[None, :] < np.array(LENGTHS)[:, None]
+    series[~mask] = fill
+    return series, mask
+
+
+def predict(model, name, series, mask):
+    inputs = {"series": series, "mask": mask}
+    if name == "seq2seq":
+        return autoregressive_forecast(model, inputs, horizon=3)
+    return model.predict(inputs, verbose=0)
+
+
+def alone(model, name, series, length):
+    """One series in a batch of its own, without padding.
+
+    cnn_lstm's input length is fixed (see its docstring), so there the series is zero-padded to
+    it; what must hold is that neither the other series nor the padding change its prediction,
+    and that only its partial last sub-sequence sees zeros (checked below).
+    """
+    steps = 12 if name == "cnn_lstm" else length
+    single = np.zeros((1, steps, 2), "float32")
+    single[0, :length] = series[:length]
+    return predict(model, name, single, np.arange(steps)[None, :] < length)
+
+
+@pytest.mark.parametrize("name, options", VARIANTS, ids=[f"{n}-{'-'.join(map(str, o.values())) or 'default'}" for n, o in VARIANTS])
+def test_padded_batch_predicts_like_each_series_alone(dataset, name, options):
+    model = check_model(name, task_of(name), dataset=dataset, units=5, **{**OPTIONS.get(name, {}), **options})
+    series, mask = padded_batch(fill=0.0)
+    batch = predict(model, name, series, mask)
+    for index, length in enumerate(LENGTHS):
+        np.testing.assert_allclose(batch[index : index + 1], alone(model, name, series[index], length), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("fill", [7.5, -1e4, np.nan])
+def test_padding_values_never_change_a_prediction(dataset, name, fill):
+    model = check_model(name, task_of(name), dataset=dataset, units=5, **OPTIONS.get(name, {}))
+    zeros = predict(model, name, *padded_batch(fill=0.0))
+    other = predict(model, name, *padded_batch(fill=fill))
+    assert np.isfinite(other).all()
+    np.testing.assert_allclose(other, zeros, atol=1e-6)
+
+
+def test_seq2seq_starts_decoding_from_the_last_valid_step(dataset):
+    model = check_model("seq2seq", "forecast", dataset=dataset, units=5)
+    series, mask = padded_batch(fill=0.0)
+    # Changing a series' last valid value changes its forecast; changing the step after it does not.
+    changed = series.copy()
+    changed[3, 3] += 1.0
+    moved = autoregressive_forecast(model, {"series": changed, "mask": mask}, 3)
+    base = autoregressive_forecast(model, {"series": series, "mask": mask}, 3)
+    assert not np.allclose(moved[3], base[3]) and np.allclose(moved[:3], base[:3])
+
+
+def test_cnn_lstm_masks_whole_subsequences_of_padding(dataset):
+    model = check_model("cnn_lstm", "classify", dataset=dataset, units=5, n_sub=3)
+    probe = keras.Model(model.inputs, model.get_layer("subsequence_mask").output)
+    series, mask = padded_batch(fill=0.0)
+    # Lengths 12, 9, 5, 4 over sub-sequences of 4 steps: valid if any step is.
+    expected = [[True, True, True], [True, True, True], [True, True, False], [True, False, False]]
+    assert probe.predict({"series": series, "mask": mask}, verbose=0).tolist() == expected

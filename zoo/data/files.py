@@ -1,0 +1,83 @@
+"""Datasets from your own files (`data=ts`, `data=csv`, `data=npz`): read, then assembled the same way."""
+
+from zoo.data.csv_format import read_long_csv
+from zoo.data.npz_format import read_npz
+from zoo.data.raw import assemble_dataset
+from zoo.data.ts_format import read_ts
+
+
+def ts_dataset(*, train_path, test_path=None, horizon=0, val_fraction=0.15, test_fraction=0.15, missing="interpolate", max_series=None, seed=0):
+    """Loads UCR/UEA `.ts` files. Returns a SeriesDataset (see `raw.assemble_dataset` for the arguments)."""
+    return assemble_dataset(
+        read_ts(train_path),
+        read_ts(test_path) if test_path else None,
+        horizon=horizon,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        missing=missing,
+        max_series=max_series,
+        seed=seed,
+    )
+
+
+def csv_dataset(
+    *,
+    train_path,
+    test_path=None,
+    id_column="series_id",
+    time_column="time",
+    feature_columns=("value",),
+    label_column=None,
+    target_column=None,
+    static_columns=(),
+    horizon=0,
+    val_fraction=0.15,
+    test_fraction=0.15,
+    missing="interpolate",
+    max_series=None,
+    seed=0,
+):
+    """Loads long-format CSV files (one row per series and step). Returns a SeriesDataset."""
+    columns = dict(
+        id_column=id_column,
+        time_column=time_column,
+        feature_columns=list(feature_columns),
+        label_column=label_column,
+        target_column=target_column,
+        static_columns=list(static_columns or ()),
+    )
+    return assemble_dataset(
+        read_long_csv(train_path, **columns),
+        read_long_csv(test_path, **columns) if test_path else None,
+        horizon=horizon,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        missing=missing,
+        max_series=max_series,
+        seed=seed,
+    )
+
+
+def npz_dataset(
+    *,
+    train_path,
+    test_path=None,
+    y_type="class",
+    horizon=0,
+    val_fraction=0.15,
+    test_fraction=0.15,
+    missing="interpolate",
+    max_series=None,
+    seed=0,
+):
+    """Loads `.npz` files with `X` `(N, T, F)`, `y`, optional `lengths` and `static`. Returns a SeriesDataset."""
+    return assemble_dataset(
+        read_npz(train_path, y_type=y_type),
+        read_npz(test_path, y_type=y_type) if test_path else None,
+        horizon=horizon,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        missing=missing,
+        max_series=max_series,
+        seed=seed,
+    )

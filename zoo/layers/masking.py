@@ -1,0 +1,79 @@
+"""Layers that carry a padding mask through non-recurrent parts of a model."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MaskSteps(keras.layers.Layer):
+    """Sets padded steps to zero, so whatever the padding held cannot reach a prediction.
+
+    `ops.where` (not a multiplication) is used, so even NaN or inf in the padding vanish.
+
+    Call arguments:
+        inputs: `[values, mask]`: `(batch, timesteps, dim)` and bool `(batch, timesteps)`.
+
+    Returns:
+        `(batch, timesteps, dim)` with padded steps zero. The output carries no Keras mask;
+        the mask is passed on explicitly where it is needed.
+
+    Example:
+
+    >>> values = keras.ops.ones((1, 3, 2))
+    >>> mask = keras.ops.convert_to_tensor([[True, True, False]])
+    >>> keras.ops.convert_to_numpy(MaskSteps()([values, mask]))[0, :, 0].tolist()
+    [1.0, 1.0, 0.0]
+    """
+
+    def call(self, inputs):
+        values, mask = inputs
+        return ops.where(ops.expand_dims(mask, -1), values, ops.zeros_like(values))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class DownsampleMask(keras.layers.Layer):
+    """Turns a step mask into a mask over windows of `window` steps: a window is valid if any step is.
+
+    Used where a model shortens the time axis: cnn_lstm's sub-sequences and lstm_conv1d's pooling
+    (whose "same" padding makes the last, partial window count).
+
+    Args:
+        window: int. Steps per window.
+
+    Call arguments:
+        step_mask: bool `(batch, timesteps)`.
+
+    Returns:
+        bool `(batch, ceil(timesteps / window))`.
+    """
+
+    def __init__(self, window, **kwargs):
+        super().__init__(**kwargs)
+        self.window = window
+
+    def call(self, step_mask):
+        # Max pooling with "same" padding: a window is valid if any step is, the last one may be partial.
+        steps = ops.expand_dims(ops.cast(step_mask, "float32"), -1)
+        pooled = ops.max_pool(steps, pool_size=self.window, strides=self.window, padding="same")
+        return ops.squeeze(pooled, -1) > 0.5
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        steps = None if input_shape[1] is None else -(-input_shape[1] // self.window)
+        return (input_shape[0], steps)
+
+    def compute_output_spec(self, step_mask):
+        return keras.KerasTensor(self.compute_output_shape(step_mask.shape), dtype="bool")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"window": self.window})
+        return config
