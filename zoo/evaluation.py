@@ -13,9 +13,15 @@ from zoo.device import configure_device
 from zoo.errors import ZooError
 from zoo.data.pipeline import model_inputs
 from zoo.figures import attention_figure, confusion_matrix_figure, forecast_figure
-from zoo.forecasting import evaluate_forecast
+from zoo.scoring import evaluate_forecast, evaluate_regression
 from zoo.models.attention import attention_weights_model
-from zoo.reports import classification_markdown, classification_report, forecast_markdown, naive_forecast
+from zoo.reports import (
+    classification_markdown,
+    classification_report,
+    forecast_markdown,
+    naive_forecast,
+    regression_markdown,
+)
 from zoo.tensorboard import write_run_summaries
 from zoo.training import build_dataset, evaluate_splits, write_json
 
@@ -139,6 +145,9 @@ def evaluate(cfg):
         figures["confusion_matrix"] = confusion_matrix_figure(
             report["classification"]["confusion_matrix"], dataset.class_names, eval_dir / "confusion_matrix.png"
         )
+    elif task == "regress":
+        report["regression"], _ = evaluate_regression(model, dataset, "test", batch_size)
+        sections = ["Units: original.", regression_markdown(report["regression"])]
     else:
         report["forecast"], predictions = evaluate_forecast(model, dataset, "test", batch_size)
         sections = [f"Decoding: {report['forecast']['decoding']}. Units: original.", forecast_markdown(report["forecast"])]
@@ -161,7 +170,8 @@ def evaluate(cfg):
         + ("Keras test metrics (teacher-forced): " if "decoder_inputs" in names else "Keras test metrics: ")
         + ", ".join(f"{k} {v:.4f}" for k, v in keras_metrics.items()) + "."
     )
-    markdown = "\n\n".join([header, *sections, "Figures: " + ", ".join(f"`{p.name}`" for p in figures.values())]) + "\n"
+    figure_list = ["Figures: " + ", ".join(f"`{p.name}`" for p in figures.values())] if figures else []
+    markdown = "\n\n".join([header, *sections, *figure_list]) + "\n"
     write_json(eval_dir / "metrics.json", report)
     (eval_dir / "report.md").write_text(markdown)
     print(markdown)
@@ -181,6 +191,9 @@ def summary_scalars(report):
     scalars = {f"eval/test_{name}": value for name, value in report["test"].items()}
     if "classification" in report:
         scalars["eval/test_macro_f1"] = report["classification"]["macro_f1"]
+    if "regression" in report:
+        scalars["eval/model_mae"] = report["regression"]["model"]["mae"]
+        scalars["eval/model_rmse"] = report["regression"]["model"]["rmse"]
     if "forecast" in report:
         for method in ("model", "naive", "seasonal_naive"):
             for key in ("mae", "rmse", "smape", "mase"):

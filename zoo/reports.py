@@ -135,6 +135,32 @@ def forecast_report(truth, predicted, history, lengths, *, scale, seasons):
     return report
 
 
+def regression_report(truth, predicted, *, baseline):
+    """Scores regression predictions against always predicting `baseline` (the training mean).
+
+    Returns:
+        Dict with `model` and `mean_baseline` scores (`mae`, `rmse`) and `worse_than_baseline`.
+    """
+    def scores(values):
+        error = values - truth
+        return {"mae": float(np.abs(error).mean()), "rmse": float(np.sqrt((error**2).mean()))}
+
+    report = {"model": scores(predicted), "mean_baseline": scores(np.full_like(truth, baseline))}
+    report["worse_than_baseline"] = report["model"]["mae"] > report["mean_baseline"]["mae"]
+    return report
+
+
+def regression_markdown(report):
+    """Returns the regression report as Markdown."""
+    rows = [[name, f"{report[name]['mae']:.4f}", f"{report[name]['rmse']:.4f}"] for name in ("model", "mean_baseline")]
+    verdict = (
+        "**The model is worse than predicting the training mean.**"
+        if report["worse_than_baseline"]
+        else "The model beats predicting the training mean."
+    )
+    return "\n\n".join([verdict, markdown_table(["prediction", "MAE", "RMSE"], rows)])
+
+
 def markdown_table(header, rows):
     """Renders a Markdown table from a header list and row lists."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]

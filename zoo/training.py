@@ -15,7 +15,7 @@ from zoo.config import check_required, check_trainer, config_group, group_choice
 from zoo.data import make_tf_dataset
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
-from zoo.forecasting import evaluate_forecast
+from zoo.scoring import evaluate_forecast, evaluate_regression
 from zoo.models.heads import compile_arguments
 from zoo.registry import list_models
 from zoo.tensorboard import write_run_summaries
@@ -181,6 +181,8 @@ def train(cfg: DictConfig) -> float:
     }
     if task == "forecast":
         result["forecast"], _ = evaluate_forecast(best, dataset, "test", batch_size)
+    if task == "regress":
+        result["regression"], _ = evaluate_regression(best, dataset, "test", batch_size)
     write_json(run_dir / "metrics.json", result)
     if "tensorboard" in cfg.logger:
         final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}

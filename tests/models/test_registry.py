@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from model_checks import check_model, toy_batch, toy_dataset
 from zoo import ZooError, create_model, list_models
-from zoo.layers import AttentionPooling
+from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, MaskSteps
 
 FORECAST_ONLY = {"seq2seq"}
 
@@ -79,15 +79,28 @@ def test_every_model_reloads_in_a_fresh_process_with_identical_predictions(tmp_p
         np.testing.assert_array_equal(np.load(tmp_path / f"{name}_fresh.npy"), predictions, err_msg=name)
 
 
-def test_custom_layers_are_registered_and_round_trip_their_config():
-    layer = AttentionPooling(7, name="pool")
-    registered = keras.saving.get_registered_name(AttentionPooling)
-    assert registered == "zoo>AttentionPooling"
-    assert keras.saving.get_registered_object(registered) is AttentionPooling
-    clone = AttentionPooling.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config() and clone.units == 7
+@pytest.mark.parametrize(
+    "layer", [AttentionPooling(7, name="pool"), DownsampleMask(3, name="windows"), MaskSteps(name="zero"), ConcatenateStatic(name="join")],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_custom_layers_are_registered_and_round_trip_their_config(layer):
+    layer_class = type(layer)
+    registered = keras.saving.get_registered_name(layer_class)
+    assert registered == f"zoo>{layer_class.__name__}"
+    assert keras.saving.get_registered_object(registered) is layer_class
+    clone = layer_class.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
     serialized = keras.saving.serialize_keras_object(layer)
-    assert isinstance(keras.saving.deserialize_keras_object(serialized), AttentionPooling)
+    assert type(keras.saving.deserialize_keras_object(serialized)) is layer_class
+
+
+def test_every_custom_layer_is_covered_above():
+    import zoo.layers
+
+    exported = {
+        name for name, value in vars(zoo.layers).items() if isinstance(value, type) and issubclass(value, keras.layers.Layer)
+    }
+    assert exported == {"AttentionPooling", "DownsampleMask", "MaskSteps", "ConcatenateStatic"}
 
 
 def test_no_model_uses_lambda_layers():

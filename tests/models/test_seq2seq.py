@@ -7,7 +7,7 @@ import pytest
 from model_checks import check_model, toy_dataset
 from zoo import ZooError, create_model
 from zoo.data.pipeline import last_valid_step, model_inputs, teacher_inputs
-from zoo.forecasting import predict_forecast
+from zoo.scoring import predict_forecast
 from zoo.models.seq2seq import autoregressive_forecast, decode_steps, encode, inference_models
 
 VARIANTS = {

@@ -1,8 +1,8 @@
-"""Forecasts in original units: direct heads predict at once, seq2seq decodes autoregressively."""
+"""Scoring predictions in original units: forecasts (seq2seq decodes autoregressively) and regression targets."""
 
 from zoo.data.pipeline import model_inputs
 from zoo.models.seq2seq import autoregressive_forecast
-from zoo.reports import estimate_seasons, forecast_report, mase_scale
+from zoo.reports import estimate_seasons, forecast_report, mase_scale, regression_report
 
 
 def predict_forecast(model, split, batch_size=256):
@@ -40,3 +40,18 @@ def evaluate_forecast(model, dataset, split_name="test", batch_size=256):
     names = [tensor.name for tensor in model.inputs]
     report["decoding"] = "autoregressive" if "decoder_inputs" in names else "direct"
     return report, predictions
+
+
+def evaluate_regression(model, dataset, split_name="test", batch_size=256):
+    """Scores a regressor in original units next to the baseline that always predicts the training mean.
+
+    Returns:
+        `(report, predictions)`: dict from `reports.regression_report`, and `(n,)` predictions.
+    """
+    split = dataset.split(split_name)
+    names = [tensor.name for tensor in model.inputs]
+    scaled = model.predict(model_inputs(split, names), batch_size=batch_size, verbose=0)[:, 0]
+    scaler = dataset.scaler
+    predictions = scaler.inverse_transform_targets(scaled)
+    truth = scaler.inverse_transform_targets(split.targets)
+    return regression_report(truth, predictions, baseline=scaler.target_mean), predictions
