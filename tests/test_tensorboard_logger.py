@@ -1,0 +1,68 @@
+"""TensorBoardLogger in-process: epoch and batch scalars, histograms, text, HParams, one run directory."""
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from conftest import compose_config
+from model_checks import toy_batch, toy_dataset
+from zoo import create_model
+from zoo.models.heads import compile_arguments
+from zoo.tensorboard import TensorBoardLogger, flat_hparams
+from zoo.errors import ZooError
+
+
+def fit_with_logger(tmp_path, **options):
+    dataset = toy_dataset()
+    model = create_model("last_state", dataset.spec, units=4)
+    model.compile(optimizer="adam", **compile_arguments("classify"))
+    inputs, labels = toy_batch(model, dataset, "classify")
+    run_config = compose_config(output_dir=tmp_path / "run")
+    logger = TensorBoardLogger(tmp_path, run_config=run_config, model_summary="summary text", **options)
+    model.fit(inputs, labels, epochs=2, batch_size=4, verbose=0, validation_split=0.25, callbacks=[logger])
+    accumulator = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0, "histograms": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def test_epoch_scalars_text_and_hparams_in_one_directory(tmp_path):
+    accumulator = fit_with_logger(tmp_path)
+    tags = accumulator.Tags()["tensors"]
+    assert {"loss/train", "loss/validation", "accuracy/train", "accuracy/validation", "learning_rate"} <= set(tags)
+    assert {"config", "model_summary"} <= set(tags)
+    assert not [t for t in tags if t.startswith("batch_")]  # update_freq=epoch
+    assert [event.step for event in accumulator.Tensors("loss/train")] == [0, 1]
+    assert not [path for path in tmp_path.iterdir() if path.is_dir()]
+    metadata = accumulator.SummaryMetadata("_hparams_/session_start_info")
+    start = plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content).session_start_info
+    assert start.hparams["model.name"].string_value == "last_state"
+    assert start.hparams["trainer.learning_rate"].number_value == pytest.approx(3e-3)
+
+
+def test_batch_scalars_when_update_freq_is_a_number(tmp_path):
+    accumulator = fit_with_logger(tmp_path, update_freq=2)
+    steps = [event.step for event in accumulator.Tensors("batch_loss/train")]
+    # Keras keeps the first 75% of the rows for training (validation_split=0.25), batch 4, 2 epochs.
+    fitted = int(len(toy_dataset().train) * 0.75)
+    batches = 2 * -(-fitted // 4)
+    assert steps == list(range(2, batches + 1, 2)) and len(steps) >= 2
+
+
+def test_weight_histograms_when_enabled(tmp_path):
+    accumulator = fit_with_logger(tmp_path, histogram_freq=1)
+    histograms = [tag for tag in accumulator.Tags()["tensors"] if "kernel" in tag]
+    assert any("encoder_lstm_0" in tag for tag in histograms)
+    assert [event.step for event in accumulator.Tensors(histograms[0])] == [0, 1]
+
+
+def test_bad_update_freq_is_named(tmp_path):
+    with pytest.raises(ZooError, match="logger.tensorboard.update_freq, expected an integer >= 0, got 'batch'"):
+        TensorBoardLogger(tmp_path, update_freq="batch")
+
+
+def test_hparams_are_flat_scalars():
+    values = flat_hparams(compose_config(overrides=["model=attention"], output_dir="/tmp/unused"))
+    assert values["model.attention_units"] == 32 and values["seed"] == 42
+    assert all(isinstance(v, (bool, int, float, str)) for v in values.values())
+    assert not any(key.endswith("_target_") for key in values)
