@@ -38,8 +38,8 @@ def test_no_nan_ever_reaches_the_arrays():
     dataset = ts_dataset(train_path=EXAMPLES / "tiny_TRAIN.ts", test_path=EXAMPLES / "tiny_TEST.ts", seed=0)
     for split in ("train", "validation", "test"):
         assert np.isfinite(dataset.split(split).series).all()
-    assert dataset.spec.variable_length and dataset.class_names == ["sine", "square"]
-    assert len(dataset.test) == 20 and len(dataset.train) + len(dataset.validation) == 60
+    assert dataset.spec.variable_length and dataset.class_names == ["damped", "sine"]
+    assert len(dataset.test) == 34 and len(dataset.train) + len(dataset.validation) == 155
 
 
 def test_labels_map_to_sorted_indices_and_unseen_test_labels_are_refused():

@@ -58,8 +58,8 @@ def test_npz_with_lengths_and_static(tmp_path):
 def test_the_shipped_examples_read():
     raw = read_long_csv(EXAMPLES / "tiny_long.csv", id_column="series_id", time_column="time",
                         feature_columns=["value_a", "value_b"], label_column="label", static_columns=["sensor_gain"])
-    assert len(raw.series) == 60 and raw.static.shape == (60, 1)
-    assert len(read_npz(EXAMPLES / "tiny.npz").series) == 60
+    assert len(raw.series) == 155 and raw.static.shape == (155, 1)
+    assert len(read_npz(EXAMPLES / "tiny.npz").series) == 155
 
 
 @pytest.mark.parametrize(

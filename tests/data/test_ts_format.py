@@ -50,8 +50,8 @@ def test_unlabelled_file_for_forecasting(tmp_path):
 
 def test_the_shipped_example_reads():
     raw = read_ts(EXAMPLES / "tiny_TRAIN.ts")
-    assert len(raw.series) == 60 and {s.shape[1] for s in raw.series} == {2}
-    assert set(raw.labels) == {"sine", "square"} and len({len(s) for s in raw.series}) > 1
+    assert len(raw.series) == 155 and {s.shape[1] for s in raw.series} == {2}
+    assert set(raw.labels) == {"sine", "damped"} and len({len(s) for s in raw.series}) > 1
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,10 @@ def test_bad_files_name_the_file_line_and_problem(tmp_path, text, message):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ZooError, match="nope.ts: no such file"):
         read_ts(tmp_path / "nope.ts")
+
+
+def test_the_readme_example_parses(tmp_path):
+    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+    snippet = readme.split("A `.ts` file looks like this")[1].split("```")[1]
+    raw = read_ts(write(tmp_path, snippet.strip() + "\n"))
+    assert [s.shape for s in raw.series] == [(4, 2), (3, 2)] and raw.labels == ["sine", "damped"]
