@@ -1,4 +1,8 @@
-"""Datasets from your own files (`data=ts`, `data=csv`, `data=npz`): read, then assembled the same way."""
+"""Datasets from your own files (`data=ts`, `data=csv`, `data=npz`): read, then assembled the same way.
+
+Every function takes the shared options of `zoo.data.raw.assemble_dataset` as keywords:
+`horizon`, `val_fraction`, `test_fraction`, `missing`, `max_series` and `seed`.
+"""
 
 from zoo.data.csv_format import read_long_csv
 from zoo.data.npz_format import read_npz
@@ -6,18 +10,9 @@ from zoo.data.raw import assemble_dataset
 from zoo.data.ts_format import read_ts
 
 
-def ts_dataset(*, train_path, test_path=None, horizon=0, val_fraction=0.15, test_fraction=0.15, missing="interpolate", max_series=None, seed=0):
-    """Loads UCR/UEA `.ts` files. Returns a SeriesDataset (see `raw.assemble_dataset` for the arguments)."""
-    return assemble_dataset(
-        read_ts(train_path),
-        read_ts(test_path) if test_path else None,
-        horizon=horizon,
-        val_fraction=val_fraction,
-        test_fraction=test_fraction,
-        missing=missing,
-        max_series=max_series,
-        seed=seed,
-    )
+def ts_dataset(*, train_path, test_path=None, **options):
+    """Loads UCR/UEA `.ts` files. Returns a SeriesDataset."""
+    return assemble_dataset(read_ts(train_path), read_ts(test_path) if test_path else None, **options)
 
 
 def csv_dataset(
@@ -30,14 +25,9 @@ def csv_dataset(
     label_column=None,
     target_column=None,
     static_columns=(),
-    horizon=0,
-    val_fraction=0.15,
-    test_fraction=0.15,
-    missing="interpolate",
-    max_series=None,
-    seed=0,
+    **options,
 ):
-    """Loads long-format CSV files (one row per series and step). Returns a SeriesDataset."""
+    """Loads long-format CSV files (one row per series and step; see `read_long_csv`). Returns a SeriesDataset."""
     columns = dict(
         id_column=id_column,
         time_column=time_column,
@@ -47,37 +37,12 @@ def csv_dataset(
         static_columns=list(static_columns or ()),
     )
     return assemble_dataset(
-        read_long_csv(train_path, **columns),
-        read_long_csv(test_path, **columns) if test_path else None,
-        horizon=horizon,
-        val_fraction=val_fraction,
-        test_fraction=test_fraction,
-        missing=missing,
-        max_series=max_series,
-        seed=seed,
+        read_long_csv(train_path, **columns), read_long_csv(test_path, **columns) if test_path else None, **options
     )
 
 
-def npz_dataset(
-    *,
-    train_path,
-    test_path=None,
-    y_type="class",
-    horizon=0,
-    val_fraction=0.15,
-    test_fraction=0.15,
-    missing="interpolate",
-    max_series=None,
-    seed=0,
-):
+def npz_dataset(*, train_path, test_path=None, y_type="class", **options):
     """Loads `.npz` files with `X` `(N, T, F)`, `y`, optional `lengths` and `static`. Returns a SeriesDataset."""
     return assemble_dataset(
-        read_npz(train_path, y_type=y_type),
-        read_npz(test_path, y_type=y_type) if test_path else None,
-        horizon=horizon,
-        val_fraction=val_fraction,
-        test_fraction=test_fraction,
-        missing=missing,
-        max_series=max_series,
-        seed=seed,
+        read_npz(train_path, y_type=y_type), read_npz(test_path, y_type=y_type) if test_path else None, **options
     )

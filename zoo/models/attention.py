@@ -3,7 +3,7 @@
 import keras
 
 from zoo.layers import AttentionPooling
-from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
+from zoo.models.backbone import series_backbone, series_inputs
 from zoo.models.heads import head_output
 from zoo.registry import register_model
 from zoo.validation import positive_int
@@ -44,20 +44,17 @@ def attention(
     """
     positive_int("attention_units", attention_units)
     inputs = series_inputs(spec)
-    x, mask, initial_state = input_features(
-        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
-    )
-    backbone = recurrent_backbone(
-        x,
+    backbone = series_backbone(
+        inputs,
         cell=cell,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
         bidirectional=bidirectional,
+        static_mode=static_mode,
         return_sequences=True,
-        mask=mask,
-        initial_state=initial_state,
     )
+    mask = backbone["mask"]
     context, _ = AttentionPooling(attention_units, name="attention_pooling")(backbone["output"], mask=mask)
     outputs = head_output(context, spec, head, dropout=dropout)
     return keras.Model(inputs, outputs, name="attention")

@@ -201,3 +201,42 @@ def recurrent_backbone(
     )
     initial_states = None if initial_state is None else [initial_state] + [None] * (num_layers - 1)
     return run_recurrent_stack(layers, x, mask=mask, initial_states=initial_states, dropout=dropout, name=name)
+
+
+def series_backbone(
+    inputs,
+    *,
+    cell="lstm",
+    units=64,
+    num_layers=1,
+    dropout=0.0,
+    bidirectional=False,
+    static_mode="concat",
+    return_sequences=True,
+):
+    """The whole recurrent backbone from the model inputs: `input_features`, then `recurrent_backbone`.
+
+    Args:
+        inputs: dict from `series_inputs`.
+        cell, units, num_layers, dropout, bidirectional: see `recurrent_backbone`.
+        static_mode: see `input_features`.
+        return_sequences: bool. Whether the last layer returns the whole sequence.
+
+    Returns:
+        The dict of `run_recurrent_stack`, plus `mask` (the input mask or None).
+    """
+    x, mask, initial_state = input_features(
+        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
+    )
+    outputs = recurrent_backbone(
+        x,
+        cell=cell,
+        units=units,
+        num_layers=num_layers,
+        dropout=dropout,
+        bidirectional=bidirectional,
+        return_sequences=return_sequences,
+        mask=mask,
+        initial_state=initial_state,
+    )
+    return {**outputs, "mask": mask}

@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
+from zoo.models.backbone import series_backbone, series_inputs
 from zoo.models.heads import head_output
 from zoo.registry import register_model
 
@@ -39,19 +39,15 @@ def last_state(
         to `(batch, n_classes)`, `(batch, horizon, n_features)` or `(batch, 1)`.
     """
     inputs = series_inputs(spec)
-    x, mask, initial_state = input_features(
-        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
-    )
-    backbone = recurrent_backbone(
-        x,
+    backbone = series_backbone(
+        inputs,
         cell=cell,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
         bidirectional=bidirectional,
+        static_mode=static_mode,
         return_sequences=False,
-        mask=mask,
-        initial_state=initial_state,
     )
     outputs = head_output(backbone["output"], spec, head, dropout=dropout)
     return keras.Model(inputs, outputs, name="last_state")

@@ -4,7 +4,7 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import DownsampleMask, MaskSteps
-from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
+from zoo.models.backbone import series_backbone, series_inputs
 from zoo.models.heads import head_output
 from zoo.registry import register_model
 from zoo.validation import one_of, positive_int
@@ -63,20 +63,17 @@ def lstm_conv1d(
         )
     # Flatten gives one weight per step, so only it needs the length fixed.
     inputs = series_inputs(spec, fixed_length=pooling == "flatten")
-    x, mask, initial_state = input_features(
-        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
-    )
-    backbone = recurrent_backbone(
-        x,
+    backbone = series_backbone(
+        inputs,
         cell=cell,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
         bidirectional=bidirectional,
+        static_mode=static_mode,
         return_sequences=True,
-        mask=mask,
-        initial_state=initial_state,
     )
+    mask = backbone["mask"]
     x = backbone["output"]
     if mask is not None:
         x = MaskSteps(name="zero_padded_outputs")([x, mask])
