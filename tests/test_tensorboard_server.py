@@ -109,6 +109,8 @@ def test_tensorboard_serves_every_dashboard_of_a_sweep(sweep):
              "startIndex": 0, "sliceSize": 10},
         )["sessionGroups"]
         by_model = {group["hparams"]["model.name"]: group for group in groups}
+        # Trials are named by their directory under paths.log_dir, not by an absolute path.
+        assert by_model["attention"]["name"] == str(runs[1].relative_to(log_dir))
         assert set(by_model) == {"last_state", "attention"}
         trained = json.loads((runs[0] / "metrics.json").read_text())
         final = {m["name"]["tag"]: m["value"] for m in by_model["last_state"]["metricValues"]}

@@ -5,6 +5,8 @@ one run per training run and colours compare runs, not splits. Scalars are tagge
 `<metric>/train` and `<metric>/validation`; a Custom Scalars layout overlays the two.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -53,6 +55,15 @@ def _custom_scalar_layout(metric_names):
     return layout_pb2.Layout(category=[layout_pb2.Category(title="train vs validation", chart=charts)])
 
 
+def trial_name(log_dir, cfg):
+    """Names a run in the HParams table by its directory under `paths.log_dir` (e.g. `runs/<date>/<time>_<model>`)."""
+    run_dir = Path(log_dir).parent
+    try:
+        return str(run_dir.relative_to(Path(cfg.paths.log_dir)))
+    except ValueError:
+        return run_dir.name
+
+
 class TensorBoardLogger(keras.callbacks.Callback):
     """Writes a training run to TensorBoard through one writer (so one TensorBoard run).
 
@@ -83,7 +94,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
         with self._writer.as_default():
             if self.run_config is not None:
                 tf.summary.text("config", _as_markdown_code(OmegaConf.to_yaml(self.run_config, resolve=True)), step=0)
-                hparams_api.hparams(flat_hparams(self.run_config), trial_id=str(self.log_dir))
+                hparams_api.hparams(flat_hparams(self.run_config), trial_id=trial_name(self.log_dir, self.run_config))
             if self.model_summary:
                 tf.summary.text("model_summary", _as_markdown_code(self.model_summary), step=0)
         self._writer.flush()
