@@ -69,3 +69,17 @@ def test_precision_policy_is_applied_and_heads_stay_float32():
         assert model.get_layer("encoder_lstm_0").dtype_policy.compute_dtype == "bfloat16"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_trains_a_step_under_mixed_precision(name):
+    from model_checks import check_model, toy_dataset
+
+    dataset = toy_dataset(min_length=4, n_static=2)  # masks and static inputs too
+    try:
+        configure_device("cpu", "mixed_bfloat16")
+        task = "forecast" if name == "seq2seq" else "classify"
+        model = check_model(name, task, dataset=dataset, units=4, **({"n_sub": 2} if name == "cnn_lstm" else {}))
+        assert model.outputs[0].dtype == "float32"  # heads stay float32
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
