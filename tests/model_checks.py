@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from zoo import create_model
-from zoo.data import DataSpec, model_inputs, synthetic_dataset
+from zoo.data import model_inputs, synthetic_dataset
 from zoo.data.pipeline import targets
 from zoo.models.heads import compile_arguments
 

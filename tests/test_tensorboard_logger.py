@@ -1,6 +1,5 @@
 """TensorBoardLogger in-process: epoch and batch scalars, histograms, text, HParams, one run directory."""
 
-import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.tensorboard]
 

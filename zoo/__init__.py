@@ -6,7 +6,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import models  # noqa: E402  (registers the builders)
+from zoo import models  # noqa: E402, F401  (registers the builders)
 from zoo.errors import ZooError  # noqa: E402
 from zoo.registry import create_model, list_models, register_model  # noqa: E402
 

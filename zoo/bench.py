@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 
 from zoo.data import make_tf_dataset, synthetic_dataset
+from zoo.data.pipeline import input_names
 from zoo.device import configure_device, seed_everything
 from zoo.models.heads import compile_arguments
 from zoo.registry import create_model, list_models
@@ -42,7 +43,7 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
     task = "forecast" if name == "seq2seq" else "classify"
     model = create_model(name, dataset.spec, head=task)
     model.compile(optimizer="adam", **compile_arguments(task))
-    names = [tensor.name for tensor in model.inputs]
+    names = input_names(model)
     train = make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True)
     model.fit(train, epochs=1, verbose=0)  # warm-up: tracing and graph building
     started = time.perf_counter()

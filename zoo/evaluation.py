@@ -4,14 +4,13 @@ import logging
 from pathlib import Path
 
 import keras
-import numpy as np
 from omegaconf import OmegaConf
 
 from zoo.config import check_required
 from zoo.data import Standardizer
 from zoo.device import configure_device
 from zoo.errors import ZooError
-from zoo.data.pipeline import model_inputs
+from zoo.data.pipeline import input_names, model_inputs
 from zoo.figures import attention_figure, confusion_matrix_figure, forecast_figure
 from zoo.scoring import evaluate_forecast, evaluate_regression
 from zoo.models.attention import attention_weights_model
@@ -136,7 +135,7 @@ def evaluate(cfg):
     eval_dir.mkdir(exist_ok=True)
     report = {"checkpoint": str(path), "model": model.name, "task": task, "test": keras_metrics}
     split = dataset.test
-    names = [tensor.name for tensor in model.inputs]
+    names = input_names(model)
     figures = {}
     if task == "classify":
         probabilities = model.predict(model_inputs(split, names), batch_size=batch_size, verbose=0)

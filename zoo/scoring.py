@@ -1,6 +1,6 @@
 """Scoring predictions in original units: forecasts (seq2seq decodes autoregressively) and regression targets."""
 
-from zoo.data.pipeline import model_inputs
+from zoo.data.pipeline import input_names, model_inputs
 from zoo.models.seq2seq import autoregressive_forecast
 from zoo.reports import estimate_seasons, forecast_report, mase_scale, regression_report
 
@@ -11,7 +11,7 @@ def predict_forecast(model, split, batch_size=256):
     A model with a `decoder_inputs` input (seq2seq) never sees the truth: it decodes
     autoregressively from its own predictions.
     """
-    names = [tensor.name for tensor in model.inputs]
+    names = input_names(model)
     if "decoder_inputs" in names:
         inputs = model_inputs(split, [name for name in names if name != "decoder_inputs"])
         return autoregressive_forecast(model, inputs, split.future.shape[1], batch_size=batch_size)
@@ -37,7 +37,7 @@ def evaluate_forecast(model, dataset, split_name="test", batch_size=256):
         scale=mase_scale(scaler.inverse_transform(dataset.train.series), dataset.train.lengths),
         seasons=estimate_seasons(history, split.lengths),
     )
-    names = [tensor.name for tensor in model.inputs]
+    names = input_names(model)
     report["decoding"] = "autoregressive" if "decoder_inputs" in names else "direct"
     return report, predictions
 
@@ -49,7 +49,7 @@ def evaluate_regression(model, dataset, split_name="test", batch_size=256):
         `(report, predictions)`: dict from `reports.regression_report`, and `(n,)` predictions.
     """
     split = dataset.split(split_name)
-    names = [tensor.name for tensor in model.inputs]
+    names = input_names(model)
     scaled = model.predict(model_inputs(split, names), batch_size=batch_size, verbose=0)[:, 0]
     scaler = dataset.scaler
     predictions = scaler.inverse_transform_targets(scaled)

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from zoo.config import check_required, check_trainer, config_group, group_choice
 from zoo.data import make_tf_dataset
+from zoo.data.pipeline import input_names
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
 from zoo.scoring import evaluate_forecast, evaluate_regression
@@ -48,11 +49,6 @@ def build_optimizer(trainer_cfg):
         "sgd": keras.optimizers.SGD,
     }
     return optimizers[trainer_cfg.optimizer](learning_rate=trainer_cfg.learning_rate, clipnorm=trainer_cfg.clipnorm)
-
-
-def input_names(model):
-    """Returns the names of `model`'s inputs, which the data pipeline fills."""
-    return [tensor.name for tensor in model.inputs]
 
 
 class EpochLog(keras.callbacks.Callback):

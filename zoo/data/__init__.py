@@ -4,3 +4,16 @@ from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
 from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
 from zoo.data.pipeline import make_tf_dataset, model_inputs
 from zoo.data.synthetic import synthetic_dataset
+
+__all__ = [
+    "DataSpec",
+    "SeriesDataset",
+    "SeriesSplit",
+    "Standardizer",
+    "csv_dataset",
+    "make_tf_dataset",
+    "model_inputs",
+    "npz_dataset",
+    "synthetic_dataset",
+    "ts_dataset",
+]

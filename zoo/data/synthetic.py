@@ -4,7 +4,7 @@ import numpy as np
 
 from zoo.data.dataset import SeriesSplit, prepare_dataset, split_indices
 from zoo.errors import ZooError
-from zoo.validation import non_negative_int, positive_int, positive_number
+from zoo.validation import non_negative_int, positive_int
 
 # Ordered from most to least distinct: n_classes takes the first ones, and triangle vs sine is the hardest pair.
 WAVEFORMS = ("sine", "square", "sawtooth", "chirp", "damped_sine", "triangle")

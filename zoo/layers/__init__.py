@@ -3,3 +3,5 @@
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.masking import DownsampleMask, MaskSteps
 from zoo.layers.static import ConcatenateStatic
+
+__all__ = ["AttentionPooling", "ConcatenateStatic", "DownsampleMask", "MaskSteps"]
