@@ -142,6 +142,16 @@ def test_bad_override_stops_before_training_and_leaves_no_run(tmp_path, override
     assert not list(tmp_path.rglob("*.log")) and not list(tmp_path.rglob("config.yaml"))
 
 
+def test_training_into_a_finished_run_is_refused_and_keeps_it(smoke_run):
+    before = (smoke_run / "metrics.json").read_bytes()
+    checkpoint = (smoke_run / "checkpoints" / "best.keras").stat().st_mtime_ns
+    completed = run_cli("train.py", f"hydra.run.dir={smoke_run}", "debug=smoke", check=False)
+    assert completed.returncode == 1
+    assert f"Error: {smoke_run} already holds a finished run (metrics.json)" in completed.stderr
+    assert (smoke_run / "metrics.json").read_bytes() == before
+    assert (smoke_run / "checkpoints" / "best.keras").stat().st_mtime_ns == checkpoint
+
+
 def test_evaluate_refuses_a_missing_run_directory(tmp_path):
     completed = run_cli("evaluate.py", f"run_dir={tmp_path / 'nope'}", check=False)
     assert completed.returncode == 1

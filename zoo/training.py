@@ -57,6 +57,7 @@ class EpochLog(keras.callbacks.Callback):
     def __init__(self, epochs):
         super().__init__()
         self.epochs = epochs
+        self._started = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -111,6 +112,11 @@ def train(cfg: DictConfig) -> float:
     check_required(cfg)
     check_trainer(cfg.trainer)
     run_dir = Path(cfg.paths.output_dir)
+    if (run_dir / "metrics.json").exists():
+        raise ZooError(
+            f"{run_dir} already holds a finished run (metrics.json); training there would overwrite it: "
+            "choose another hydra.run.dir or delete that directory."
+        )
     task = cfg.model.head
     monitor = cfg.monitor
 
