@@ -51,3 +51,11 @@ def test_experiment_is_a_delta_on_the_defaults():
     cfg = compose_config(overrides=["experiment=bidirectional_gru"])
     assert (cfg.model.cell, cfg.model.bidirectional) == ("gru", True)
     assert cfg.data.n_samples == compose_config().data.n_samples
+
+
+def test_an_option_the_chosen_data_source_lacks_is_named(tmp_path):
+    from zoo.errors import ZooError
+
+    cfg = compose_config(overrides=["data=ts", *EXAMPLE_DATA["ts"], "debug=quick"], output_dir=tmp_path)
+    with pytest.raises(ZooError, match=r"Invalid data config \(data=ts\): it has no option 'n_samples'"):
+        build_dataset(cfg.data)

@@ -62,6 +62,14 @@ def config_group(group, option):
         # hydra.utils.instantiate wraps what the target raised; unwrap a user error.
         if isinstance(error.__cause__, ZooError):
             raise ZooError(f"Invalid {group} config ({group}={option}): {error.__cause__}") from error
+        if isinstance(error.__cause__, TypeError) and "unexpected keyword argument" in str(error.__cause__):
+            # An option another config of the group has (debug=quick sets data.length, which only
+            # data=synthetic takes).
+            key = str(error.__cause__).split("argument")[-1].strip(" '")
+            raise ZooError(
+                f"Invalid {group} config ({group}={option}): it has no option {key!r}; "
+                f"remove {group}.{key} from the command line or the debug/experiment config that sets it."
+            ) from error
         raise
     except ZooError as error:
         raise ZooError(f"Invalid {group} config ({group}={option}): {error}") from error

@@ -28,7 +28,9 @@ SPLITS = ("train", "validation", "test")
 
 def build_dataset(data_cfg):
     """Instantiates the data config; errors name the `data` group."""
-    with config_group("data", group_choice("data", data_cfg.get("_target_", "?"))):
+    # Outside a Hydra run the option is guessed from the target: zoo.data.ts_dataset -> ts.
+    fallback = data_cfg.get("_target_", "?").rsplit(".", 1)[-1].removesuffix("_dataset")
+    with config_group("data", group_choice("data", fallback)):
         return instantiate(data_cfg)
 
 
