@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from zoo.errors import ZooError
+from zoo.models.heads import monitor_mode
 from zoo.reports import markdown_table
 from zoo.tensorboard import flat_hparams
 
@@ -72,8 +73,7 @@ def compare_runs(paths):
         )
     keys = sorted({key for r in records for key in r["hparams"]})
     varying = [k for k in keys if len({str(r["hparams"].get(k)) for r in records}) > 1 and k != "model.name"]
-    # Higher is better for accuracies; lower for losses and errors.
-    records.sort(key=lambda r: (r["monitor"], -r["monitored"] if "acc" in r["monitor"] else r["monitored"]))
+    records.sort(key=lambda r: (r["monitor"], -r["monitored"] if monitor_mode(r["monitor"]) == "max" else r["monitored"]))
     metric_names = sorted({name for r in records for name in r["headline"]})
     header = ["run", "model.name", *varying, "monitor", "value", *metric_names]
     rows = [

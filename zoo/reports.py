@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from zoo.data.pipeline import last_valid_values
+
 
 def _safe_divide(numerator, denominator):
     return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=float), where=denominator != 0)
@@ -67,8 +69,7 @@ def estimate_seasons(series, lengths, max_season=None):
 
 def naive_forecast(series, lengths, horizon):
     """Repeats each series' last valid value `horizon` times: `(n, horizon, features)`."""
-    last = series[np.arange(len(series)), lengths - 1]
-    return np.repeat(last[:, None, :], horizon, axis=1)
+    return np.repeat(last_valid_values(series, lengths)[:, None, :], horizon, axis=1)
 
 
 def seasonal_naive_forecast(series, lengths, horizon, seasons):

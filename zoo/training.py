@@ -17,7 +17,7 @@ from zoo.data.pipeline import input_names
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
 from zoo.scoring import evaluate_forecast, evaluate_regression
-from zoo.models.heads import compile_arguments
+from zoo.models.heads import compile_arguments, monitor_mode
 from zoo.registry import list_models
 from zoo.tensorboard import write_run_summaries
 
@@ -73,7 +73,9 @@ class EpochLog(keras.callbacks.Callback):
 def checkpoint_callbacks(checkpoint_dir, monitor):
     """Returns callbacks that save the best model (by `monitor`) and the last model as `.keras` files."""
     return [
-        keras.callbacks.ModelCheckpoint(checkpoint_dir / "best.keras", monitor=monitor, save_best_only=True),
+        keras.callbacks.ModelCheckpoint(
+            checkpoint_dir / "best.keras", monitor=monitor, mode=monitor_mode(monitor), save_best_only=True
+        ),
         keras.callbacks.ModelCheckpoint(checkpoint_dir / "last.keras"),
     ]
 
@@ -174,7 +176,8 @@ def train(cfg: DictConfig) -> float:
     best = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
     metrics = evaluate_splits(best, dataset, task, batch_size)
     monitored = history.history[monitor]
-    best_epoch = max(range(len(monitored)), key=lambda i: monitored[i] if "acc" in monitor else -monitored[i])
+    pick = max if monitor_mode(monitor) == "max" else min
+    best_epoch = pick(range(len(monitored)), key=monitored.__getitem__)
     result = {
         "model": cfg.model.name,
         "task": task,

@@ -6,9 +6,14 @@ import tensorflow as tf
 from zoo.errors import ZooError
 
 
+def last_valid_values(series, lengths):
+    """Returns `(n, n_features)`: each right-padded series' value at its last valid step."""
+    return series[np.arange(len(series)), np.asarray(lengths) - 1]
+
+
 def last_valid_step(split):
-    """Returns `(n, n_features)`: each series' value at its last valid step."""
-    return split.series[np.arange(len(split)), split.lengths - 1]
+    """Returns `(n, n_features)`: each series of `split` at its last valid step."""
+    return last_valid_values(split.series, split.lengths)
 
 
 def teacher_inputs(split):

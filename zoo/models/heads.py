@@ -59,3 +59,8 @@ def compile_arguments(task):
 def monitored_metric(task):
     """Returns the validation metric that picks the best checkpoint for `task`."""
     return "val_accuracy" if task == "classify" else "val_loss"
+
+
+def monitor_mode(monitor):
+    """Returns "max" for accuracies and "min" for losses and errors: how `monitor` improves."""
+    return "max" if monitor.endswith("accuracy") else "min"

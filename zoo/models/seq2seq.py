@@ -8,6 +8,7 @@ each prediction and its states back in (`autoregressive_forecast`).
 import keras
 import numpy as np
 
+from zoo.data.pipeline import input_names, last_valid_values
 from zoo.models.backbone import (
     check_recurrent_options,
     find_recurrent_stack,
@@ -173,21 +174,13 @@ def autoregressive_forecast(model, inputs, horizon, batch_size=256):
         Array `(n, horizon, n_features)`.
     """
     encoder, decoder = inference_models(model)
-    series_names = [tensor.name for tensor in encoder.inputs]
+    series_names = input_names(encoder)
     count = len(inputs["series"])
     results = []
     for start in range(0, count, batch_size):
         batch = {name: inputs[name][start : start + batch_size] for name in series_names}
         states = encode(encoder, batch)
-        last_observed = _last_observed(batch)
-        results.append(decode_steps(decoder, states, last_observed, horizon))
+        series = batch["series"]
+        lengths = np.asarray(batch["mask"]).sum(axis=1) if "mask" in batch else np.full(len(series), series.shape[1])
+        results.append(decode_steps(decoder, states, last_valid_values(series, lengths), horizon))
     return np.concatenate(results, axis=0)
-
-
-def _last_observed(batch):
-    """Each series' value at its last valid step, `(batch, n_features)`."""
-    series = batch["series"]
-    if "mask" not in batch:
-        return series[:, -1]
-    last = np.asarray(batch["mask"]).sum(axis=1) - 1
-    return series[np.arange(len(series)), last]
