@@ -88,16 +88,21 @@ def test_per_step_vectors_through_one_shared_dense_equal_the_vectorised_op(serie
     assert len(distributed.weights) == 2 and distributed.count_params() == UNITS * 6 + 6
 
 
-def test_flatten_and_channels_first_convolution(series):
+def test_flatten_permute_and_conv1d_along_time(series):
     sequence = keras.layers.LSTM(UNITS, return_sequences=True)(series)
     assert tuple(keras.layers.Flatten()(sequence).shape) == (BATCH, STEPS * UNITS)
-    channels_last = keras.layers.Conv1D(6, 3)
-    expected = np.asarray(channels_last(sequence))
-    channels_first = keras.layers.Conv1D(6, 3, data_format="channels_first")
+    # Permute((2, 1)) gives the (batch, units, steps) layout a channels-first reader expects.
     permuted = keras.layers.Permute((2, 1))(sequence)
-    assert tuple(permuted.shape) == (BATCH, UNITS, STEPS)
-    channels_first.build(permuted.shape)
-    channels_first.set_weights(channels_last.get_weights())
-    result = np.asarray(channels_first(permuted))
-    assert result.shape == (BATCH, 6, STEPS - 2)
-    np.testing.assert_allclose(np.transpose(result, (0, 2, 1)), expected, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(permuted), np.transpose(np.asarray(sequence), (0, 2, 1)))
+    # Conv1D slides one (kernel, units, filters) kernel along time: a NumPy reference of that sum.
+    # (Not run as data_format="channels_first": TensorFlow's CPU kernels implement NCHW convolution
+    # only when oneDNN is on, which TensorFlow decides by CPU, so the zoo never relies on it.)
+    convolution = keras.layers.Conv1D(6, 3)
+    result = np.asarray(convolution(sequence))
+    kernel, bias = convolution.get_weights()
+    values = np.asarray(sequence)
+    expected = np.stack(
+        [np.einsum("bku,kuf->bf", values[:, t : t + 3], kernel) + bias for t in range(STEPS - 2)], axis=1
+    )
+    assert result.shape == (BATCH, STEPS - 2, 6)
+    np.testing.assert_allclose(result, expected, atol=1e-5)
