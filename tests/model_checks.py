@@ -3,12 +3,16 @@
 import keras
 import numpy as np
 
-from zoo import create_model
+from zoo import create_model, model_info
 from zoo.data import model_inputs, synthetic_dataset
-from zoo.data.pipeline import targets
-from zoo.models.heads import compile_arguments
+from zoo.tasks import get_task
 
 TOY = dict(n_samples=24, length=8, n_features=2, n_classes=3, noise=0.1, horizon=3, seed=0)
+
+
+def default_task(name):
+    """The head a model is built with by default: its first registered head."""
+    return model_info(name).default_head
 
 
 def toy_dataset(**overrides):
@@ -17,7 +21,7 @@ def toy_dataset(**overrides):
 
 def toy_batch(model, dataset, task):
     names = [tensor.name for tensor in model.inputs]
-    return model_inputs(dataset.train, names), targets(dataset.train, task)
+    return model_inputs(dataset.train, names), get_task(task).targets(dataset.train)
 
 
 def check_model(name, task, dataset=None, **options):
@@ -31,9 +35,13 @@ def check_model(name, task, dataset=None, **options):
     inputs, labels = toy_batch(model, dataset, task)
     predictions = model.predict(inputs, verbose=0)
     spec = dataset.spec
-    expected = (len(labels), spec.n_classes) if task == "classify" else (len(labels), spec.horizon, spec.n_features)
+    expected = {
+        "classify": (len(labels), spec.n_classes),
+        "forecast": (len(labels), spec.horizon, spec.n_features),
+        "regress": (len(labels), 1),
+    }[task]
     assert predictions.shape == expected
-    model.compile(optimizer="adam", **compile_arguments(task))
+    model.compile(optimizer="adam", **get_task(task).compile_arguments())
     before = [w.copy() for w in model.get_weights()]
     history = model.fit(inputs, labels, epochs=1, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"][0])

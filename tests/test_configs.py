@@ -7,14 +7,17 @@ import pytest
 from hydra.utils import instantiate
 
 from conftest import CONFIG_DIR, EXAMPLE_DATA, compose_config
-from zoo import list_models
-from zoo.training import build_dataset, build_model
+from zoo import ZooError, list_models, model_info
+from zoo.assemble import build_dataset, build_model, build_optimizer
+from zoo.config import check_saved_targets
+from zoo.tasks import improvement_mode
 
 GROUPS = ["model", "data", "trainer", "callbacks", "logger", "paths", "hydra", "experiment", "debug"]
 
 
 def options(group):
-    return sorted(path.stem for path in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+    """The options a user can choose in `group` (files starting with `_` are shared parts, not options)."""
+    return sorted(path.stem for path in (Path(CONFIG_DIR) / group).glob("*.yaml") if not path.stem.startswith("_"))
 
 
 def test_every_group_has_options():
@@ -54,8 +57,60 @@ def test_experiment_is_a_delta_on_the_defaults():
 
 
 def test_an_option_the_chosen_data_source_lacks_is_named(tmp_path):
-    from zoo.errors import ZooError
-
     cfg = compose_config(overrides=["data=ts", *EXAMPLE_DATA["ts"], "debug=quick"], output_dir=tmp_path)
-    with pytest.raises(ZooError, match=r"Invalid data config \(data=ts\): it has no option 'n_samples'"):
+    # debug=quick sets data.length and data.n_samples, which only data=synthetic takes.
+    with pytest.raises(ZooError, match=r"Invalid data config \(data=ts\): it has no option 'length'; remove data.length"):
         build_dataset(cfg.data)
+
+
+def test_an_option_the_model_lacks_is_refused_by_its_signature_not_its_error_text():
+    cfg = compose_config(overrides=["model=last_state", "+model.attention_units=8"])
+    with pytest.raises(ZooError, match=r"Invalid model config \(model=last_state\): it has no option 'attention_units'"):
+        build_model(cfg.model, build_dataset(compose_config(overrides=["debug=smoke"]).data).spec)
+
+
+def test_shared_recurrent_options_are_defined_once_and_every_model_has_them():
+    shared = {"head", "cell", "units", "num_layers", "dropout", "bidirectional", "static_mode"}
+    for name in list_models():
+        cfg = compose_config(overrides=[f"model={name}"])
+        assert shared <= set(cfg.model) and shared <= model_info(name).options()
+        assert cfg.model.head == model_info(name).default_head
+    assert compose_config(overrides=["model=seq2seq"]).model.head == "forecast"
+    for path in Path(CONFIG_DIR, "model").glob("[!_]*.yaml"):
+        keys = {line.split(":")[0] for line in path.read_text().splitlines() if line and line[0].isalpha()}
+        assert not keys & (shared - {"head"}), f"{path.name} repeats a shared option"
+
+
+def test_the_optimizer_is_any_keras_optimizer_class_with_its_own_arguments():
+    adam = build_optimizer(compose_config().trainer)
+    assert isinstance(adam, keras.optimizers.Adam) and adam.clipnorm == 1.0
+    assert float(adam.learning_rate) == pytest.approx(3e-3)
+    lion = build_optimizer(
+        compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.Lion", "trainer.learning_rate=1e-4"]).trainer
+    )
+    assert isinstance(lion, keras.optimizers.Lion) and float(lion.learning_rate) == pytest.approx(1e-4)
+    sgd = build_optimizer(
+        compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.momentum=0.9"]).trainer
+    )
+    assert isinstance(sgd, keras.optimizers.SGD) and sgd.momentum == 0.9
+    with pytest.raises(ZooError, match=r"trainer.optimizer._target_, expected a keras.optimizers class .* got 'os.system'"):
+        build_optimizer(compose_config(overrides=["trainer.optimizer._target_=os.system"]).trainer)
+    with pytest.raises(ZooError, match=r"Invalid trainer.optimizer \(keras.optimizers.SGD\): .*nesterov_typo"):
+        build_optimizer(
+            compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.nesterov_typo=1"]).trainer
+        )
+
+
+def test_callbacks_take_their_direction_from_the_one_rule():
+    cfg = compose_config()
+    assert cfg.callbacks.early_stopping.mode == improvement_mode("val_accuracy") == "max"
+    assert cfg.callbacks.reduce_lr_on_plateau.mode == improvement_mode("val_loss") == "min"
+    assert compose_config(overrides=["model.head=regress"]).callbacks.early_stopping.mode == "min"
+
+
+def test_a_saved_config_naming_foreign_code_is_refused(tmp_path):
+    cfg = compose_config(overrides=["debug=smoke"], output_dir=tmp_path)
+    check_saved_targets(cfg, "config.yaml")  # the zoo's own targets pass
+    cfg.data = {"_target_": "builtins.open", "file": str(tmp_path / "victim"), "mode": "w"}
+    with pytest.raises(ZooError, match=r"config.yaml names _target_ 'builtins.open', which is not one of the zoo's"):
+        check_saved_targets(cfg, "config.yaml")

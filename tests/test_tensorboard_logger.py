@@ -7,15 +7,15 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 from conftest import compose_config
 from model_checks import toy_batch, toy_dataset
 from zoo import create_model
-from zoo.models.heads import compile_arguments
-from zoo.tensorboard import TensorBoardLogger, flat_hparams
+from zoo.tasks import get_task
+from zoo.tensorboard_logger import TensorBoardLogger, flat_hparams
 from zoo.errors import ZooError
 
 
 def fit_with_logger(tmp_path, **options):
     dataset = toy_dataset()
     model = create_model("last_state", dataset.spec, units=4)
-    model.compile(optimizer="adam", **compile_arguments("classify"))
+    model.compile(optimizer="adam", **get_task("classify").compile_arguments())
     inputs, labels = toy_batch(model, dataset, "classify")
     run_config = compose_config(output_dir=tmp_path / "run")
     logger = TensorBoardLogger(tmp_path, run_config=run_config, model_summary="summary text", **options)

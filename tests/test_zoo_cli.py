@@ -1,4 +1,4 @@
-"""Every model through the CLI: it learns, evaluate.py scores it, and zoo.inspect describes it."""
+"""Every model through the CLI: it learns, evaluate.py scores it, and zoo.anatomy describes it."""
 
 import json
 import subprocess
@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT, run_cli, train_cli
-from zoo import list_models
+from zoo import list_models, model_info
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
         forecast = metrics["forecast"]
         assert forecast["model"]["mae"] < 0.9 * forecast["naive"]["mae"]
         assert forecast["worse_than_naive"] is False
-        assert forecast["decoding"] == ("autoregressive" if name == "seq2seq" else "direct")
+        assert forecast["decoding"] == model_info(name).decoding
         run_cli("evaluate.py", f"run_dir={tmp_path / 'run'}")
         evaluated = json.loads((tmp_path / "run" / "eval" / "metrics.json").read_text())
         assert evaluated["forecast"]["model"]["mae"] == pytest.approx(forecast["model"]["mae"], rel=1e-6)
@@ -33,7 +33,7 @@ def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
 
 def test_inspect_prints_states_weights_and_cudnn_eligibility():
     completed = subprocess.run(
-        [sys.executable, "-m", "zoo.inspect", "model=seq2seq", "model.units=8"],
+        [sys.executable, "-m", "zoo.anatomy", "model=seq2seq", "model.units=8"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )
     text = completed.stdout

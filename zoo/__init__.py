@@ -8,9 +8,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from zoo import models  # noqa: E402, F401  (registers the builders)
 from zoo.errors import ZooError  # noqa: E402
-from zoo.registry import create_model, list_models, register_model  # noqa: E402
+from zoo.registry import ModelInfo, create_model, list_models, model_info, register_model  # noqa: E402
+from zoo.tasks import get_task  # noqa: E402
 
-__all__ = ["ZooError", "create_model", "list_models", "register_model"]
+__all__ = ["ModelInfo", "ZooError", "create_model", "get_task", "list_models", "model_info", "register_model"]
 
 from zoo.config import register_resolvers  # noqa: E402
 

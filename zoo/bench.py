@@ -23,10 +23,10 @@ import tensorflow as tf
 from zoo.data import make_tf_dataset, synthetic_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import configure_device, seed_everything
-from zoo.models.heads import compile_arguments
-from zoo.registry import create_model, list_models
-from zoo.reports import markdown_table
-from zoo.scoring import predict_forecast
+from zoo.markdown import markdown_table
+from zoo.prediction import predict
+from zoo.registry import create_model, list_models, model_info
+from zoo.tasks import get_task
 
 
 def peak_memory_mb():
@@ -40,9 +40,10 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
     Returns:
         Dict of figures for one table row.
     """
-    task = "forecast" if name == "seq2seq" else "classify"
-    model = create_model(name, dataset.spec, head=task)
-    model.compile(optimizer="adam", **compile_arguments(task))
+    info = model_info(name)
+    task = get_task(info.default_head)
+    model = create_model(name, dataset.spec, head=task.name)
+    model.compile(optimizer="adam", **task.compile_arguments())
     names = input_names(model)
     train = make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True)
     model.fit(train, epochs=1, verbose=0)  # warm-up: tracing and graph building
@@ -52,8 +53,8 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
     test = make_tf_dataset(dataset.test, input_names=names, task=task, batch_size=batch_size)
 
     def infer():
-        if task == "forecast":
-            return predict_forecast(model, dataset.test, batch_size)
+        if info.forecaster is not None:
+            return predict(model, dataset.test, batch_size)
         return model.predict(test, verbose=0)
 
     infer()  # warm-up: tracing
@@ -65,7 +66,7 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
         "params": f"{model.count_params():,}",
         "train series/s": f"{epochs * len(dataset.train) / train_seconds:,.0f}",
         "s/epoch": f"{train_seconds / epochs:.2f}",
-        "inference series/s": f"{len(dataset.test) / infer_seconds:,.0f}" + (" (autoregressive)" if task == "forecast" else ""),
+        "inference series/s": f"{len(dataset.test) / infer_seconds:,.0f}" + (f" ({info.decoding})" if info.forecaster else ""),
         "peak RSS MB": f"{peak_memory_mb():,.0f}",  # measured in a process of its own
     }
 

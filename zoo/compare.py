@@ -7,16 +7,16 @@ sorts runs by their monitored validation metric (best first), and writes `compar
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
 from zoo.errors import ZooError
-from zoo.models.heads import monitor_mode
-from zoo.reports import markdown_table
-from zoo.tensorboard import flat_hparams
+from zoo.markdown import markdown_table
+from zoo.run_directory import RunDirectory
+from zoo.tasks import get_task, improvement_mode
+from zoo.tensorboard_logger import flat_hparams
 
 
 def find_runs(paths):
@@ -29,17 +29,6 @@ def find_runs(paths):
     if not runs:
         raise ZooError(f"No finished runs (metrics.json + config.yaml) under {', '.join(map(str, paths))}.")
     return sorted(runs)
-
-
-def _headline(metrics, evaluation):
-    """The test numbers a comparison shows: classification or forecast ones."""
-    values = {f"test_{name}": value for name, value in metrics["test"].items()}
-    if evaluation and "classification" in evaluation:
-        values["test_macro_f1"] = evaluation["classification"]["macro_f1"]
-    if "forecast" in metrics:
-        values["forecast_mae"] = metrics["forecast"]["model"]["mae"]
-        values["naive_mae"] = metrics["forecast"]["naive"]["mae"]
-    return values
 
 
 def _display(run, base):
@@ -57,23 +46,23 @@ def compare_runs(paths):
         hyperparameters that differ between runs get a column (plus the model name).
     """
     records = []
-    for run in find_runs(paths):
-        metrics = json.loads((run / "metrics.json").read_text())
-        eval_path = run / "eval" / "metrics.json"
-        evaluation = json.loads(eval_path.read_text()) if eval_path.is_file() else None
+    for path in find_runs(paths):
+        run = RunDirectory(path)
+        metrics = run.read_json(run.metrics)
+        evaluation = run.read_json(run.eval_metrics) if run.eval_metrics.is_file() else None
         monitor = metrics["monitor"]
         records.append(
             {
-                "run": run,
-                "hparams": flat_hparams(OmegaConf.load(run / "config.yaml")),
+                "run": path,
+                "hparams": flat_hparams(OmegaConf.load(run.config)),
                 "monitor": monitor,
                 "monitored": metrics["validation"][monitor.removeprefix("val_")],
-                "headline": _headline(metrics, evaluation),
+                "headline": get_task(metrics["task"]).headline(metrics, evaluation),
             }
         )
     keys = sorted({key for r in records for key in r["hparams"]})
     varying = [k for k in keys if len({str(r["hparams"].get(k)) for r in records}) > 1 and k != "model.name"]
-    records.sort(key=lambda r: (r["monitor"], -r["monitored"] if monitor_mode(r["monitor"]) == "max" else r["monitored"]))
+    records.sort(key=lambda r: (r["monitor"], -r["monitored"] if improvement_mode(r["monitor"]) == "max" else r["monitored"]))
     metric_names = sorted({name for r in records for name in r["headline"]})
     header = ["run", "model.name", *varying, "monitor", "value", *metric_names]
     rows = [

@@ -1,22 +1,41 @@
-"""Config helpers: the `zoo.monitor` resolver and the checks that run before anything is built."""
+"""Config helpers: the `zoo.*` resolvers and the checks that run before anything is built."""
 
 import contextlib
+import inspect
 
+import keras
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
-from omegaconf import OmegaConf
+from hydra.utils import get_object
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from zoo.errors import ZooError
-from zoo.models.heads import monitored_metric
 from zoo.device import DEVICES, PRECISIONS
+from zoo.errors import ZooError
+from zoo.registry import model_info
+from zoo.tasks import get_task, improvement_mode
 from zoo.validation import boolean, one_of, positive_int, positive_number
 
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+# What a saved run config may instantiate (evaluation and resume read configs from disk: data, not code).
+ZOO_TARGETS = (
+    "zoo.create_model",
+    "zoo.data.synthetic_dataset",
+    "zoo.data.ts_dataset",
+    "zoo.data.csv_dataset",
+    "zoo.data.npz_dataset",
+    "zoo.tensorboard_logger.TensorBoardLogger",
+)
 
 
 def register_resolvers():
-    """Registers `${zoo.monitor:<head>}`, which configs use to pick the monitored validation metric."""
-    OmegaConf.register_new_resolver("zoo.monitor", monitored_metric, replace=True)
+    """Registers the resolvers configs use to read the zoo's own rules instead of repeating them.
+
+    `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
+    direction it improves in ("max" or "min"), and `${zoo.default_head:<model>}` the first head the
+    model registered.
+    """
+    OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
+    OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
+    OmegaConf.register_new_resolver("zoo.default_head", lambda name: model_info(name).default_head, replace=True)
 
 
 def check_required(cfg):
@@ -36,11 +55,99 @@ def check_trainer(trainer):
     positive_number("trainer.learning_rate", trainer.learning_rate)
     if trainer.clipnorm is not None:
         positive_number("trainer.clipnorm", trainer.clipnorm)
-    one_of("trainer.optimizer", trainer.optimizer, OPTIMIZERS)
+    optimizer_class(trainer.optimizer)
     one_of("trainer.precision", trainer.precision, PRECISIONS)
     one_of("trainer.device", trainer.device, DEVICES)
     boolean("trainer.jit_compile", trainer.jit_compile)
     boolean("trainer.deterministic", trainer.deterministic)
+
+
+def optimizer_class(optimizer_cfg):
+    """Returns the `keras.optimizers` class that `trainer.optimizer._target_` names, or raises a ZooError."""
+    target = optimizer_cfg.get("_target_") if isinstance(optimizer_cfg, DictConfig) else None
+    found = _locate(target) if isinstance(target, str) and target.startswith("keras.optimizers.") else None
+    if not (inspect.isclass(found) and issubclass(found, keras.optimizers.Optimizer)):
+        raise ZooError(
+            f"Received an invalid value for trainer.optimizer._target_, expected a keras.optimizers class "
+            f"such as keras.optimizers.Adam, got {target!r}."
+        )
+    return found
+
+
+def _locate(target):
+    try:
+        return get_object(target)
+    except Exception:  # Hydra raises ImportError or ValueError variants for a bad path
+        return None
+
+
+def accepted_options(target):
+    """Returns the option names the callable a `_target_` names accepts, or None if it takes any."""
+    found = _locate(target)
+    if found is None:
+        return None
+    parameters = inspect.signature(found).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+def check_options(group, option, node, accepted):
+    """Raises a ZooError for the first key of config `node` that its target does not accept.
+
+    Args:
+        group: str. The config group ("model", "data").
+        option: str. The option chosen in the group ("synthetic").
+        node: DictConfig with `_target_`.
+        accepted: set of option names, or None to accept anything.
+    """
+    if accepted is None:
+        return
+    unknown = sorted(key for key in node if not str(key).startswith("_") and key not in accepted)
+    if unknown:
+        # Typically an option another config of the group has (debug=quick sets data.length, which
+        # only data=synthetic takes).
+        raise ZooError(
+            f"Invalid {group} config ({group}={option}): it has no option {unknown[0]!r}; "
+            f"remove {group}.{unknown[0]} from the command line or the debug/experiment config that sets it."
+        )
+
+
+def check_saved_targets(cfg, source):
+    """Refuses a saved config that names a `_target_` outside the zoo's allow-list.
+
+    A run's config is data, not code: evaluation and resume build only the zoo's own data sources,
+    models, logger, Keras callbacks and Keras optimizers.
+
+    Args:
+        cfg: DictConfig read from a run directory.
+        source: str. The file it came from, for the message.
+    """
+    for target in _targets(cfg):
+        if target in ZOO_TARGETS:
+            continue
+        found = _locate(target) if target.startswith(("keras.callbacks.", "keras.optimizers.")) else None
+        if inspect.isclass(found) and issubclass(found, (keras.callbacks.Callback, keras.optimizers.Optimizer)):
+            continue
+        raise ZooError(
+            f"{source} names _target_ {target!r}, which is not one of the zoo's data sources, models, loggers, "
+            "Keras callbacks or optimizers; the zoo refuses to run code a saved config names: "
+            "restore the run's original config.yaml."
+        )
+
+
+def _targets(node):
+    """Yields every `_target_` string in a config, depth first."""
+    if isinstance(node, DictConfig):
+        for key in node:
+            value = node.get(key)
+            if key == "_target_":
+                yield str(value)
+            else:
+                yield from _targets(value)
+    elif isinstance(node, ListConfig):
+        for item in node:
+            yield from _targets(item)
 
 
 def group_choice(group, fallback):
@@ -62,14 +169,6 @@ def config_group(group, option):
         # hydra.utils.instantiate wraps what the target raised; unwrap a user error.
         if isinstance(error.__cause__, ZooError):
             raise ZooError(f"Invalid {group} config ({group}={option}): {error.__cause__}") from error
-        if isinstance(error.__cause__, TypeError) and "unexpected keyword argument" in str(error.__cause__):
-            # An option another config of the group has (debug=quick sets data.length, which only
-            # data=synthetic takes).
-            key = str(error.__cause__).split("argument")[-1].strip(" '")
-            raise ZooError(
-                f"Invalid {group} config ({group}={option}): it has no option {key!r}; "
-                f"remove {group}.{key} from the command line or the debug/experiment config that sets it."
-            ) from error
         raise
     except ZooError as error:
         raise ZooError(f"Invalid {group} config ({group}={option}): {error}") from error

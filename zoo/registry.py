@@ -1,25 +1,108 @@
-"""The model registry: builders register by name; `create_model` and `list_models` look them up."""
+"""The model registry: builders register by name with what they support; `create_model` and `list_models` look them up."""
 
+import dataclasses
 import fnmatch
+import inspect
+from typing import Callable, Optional
 
 from zoo.errors import ZooError
 
-_MODEL_BUILDERS = {}
+ALL_HEADS = ("classify", "forecast", "regress")
 
 
-def register_model(builder):
-    """Decorator that registers `builder` under its function name.
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """What a registered model supports; tests, bench, configs and evaluation read this, never model names.
+
+    Args:
+        name: str. The registry key, the builder's name and the built model's name.
+        builder: the builder function `builder(spec, **options)`.
+        heads: tuple of the heads (tasks) it can be built with; the first is its default.
+        variable_length: bool. Honours a padding mask (right-padded series of different lengths).
+        static_inputs: bool. Takes static covariates.
+        fixed_length: bool. Its input length is fixed to the training length (else `None`: any length).
+        forecaster: optional function `(model, inputs, horizon, batch_size) -> (n, horizon, features)`
+            that forecasts without the truth (seq2seq's autoregressive decoding). None: `model.predict`.
+        attention_weights: optional function `model -> keras.Model` whose outputs are
+            `{"prediction", "attention_weights"}`.
+    """
+
+    name: str
+    builder: Callable
+    heads: tuple = ALL_HEADS
+    variable_length: bool = True
+    static_inputs: bool = True
+    fixed_length: bool = False
+    forecaster: Optional[Callable] = None
+    attention_weights: Optional[Callable] = None
+
+    @property
+    def default_head(self):
+        return self.heads[0]
+
+    @property
+    def decoding(self):
+        """"autoregressive" when forecasts feed on their own predictions, else "direct"."""
+        return "autoregressive" if self.forecaster is not None else "direct"
+
+    def options(self):
+        """Returns the names of the keyword options the builder takes (`head`, `units`, ...)."""
+        # Late import: the shared recurrent options live with the backbone, which imports the registry's users.
+        from zoo.models.backbone import RecurrentOptions
+
+        names = set()
+        for parameter in list(inspect.signature(self.builder).parameters.values())[1:]:
+            if parameter.kind is parameter.VAR_KEYWORD:
+                names.update(field.name for field in dataclasses.fields(RecurrentOptions))
+            else:
+                names.add(parameter.name)
+        return names
+
+
+_MODELS = {}
+
+
+def register_model(builder=None, **capabilities):
+    """Decorator that registers a builder under its function name, with what it supports.
+
+    Use bare (`@register_model`) or with `ModelInfo` fields (`@register_model(heads=("forecast",))`).
 
     Returns:
-        `builder`, unchanged.
+        The builder, unchanged.
     """
-    _MODEL_BUILDERS[builder.__name__] = builder
-    return builder
+
+    def register(function):
+        _MODELS[function.__name__] = ModelInfo(name=function.__name__, builder=function, **capabilities)
+        return function
+
+    return register(builder) if builder is not None else register
 
 
-def list_models(pattern="*"):
-    """Returns the sorted names of registered models that match the glob `pattern`."""
-    return sorted(name for name in _MODEL_BUILDERS if fnmatch.fnmatch(name, pattern))
+def list_models(pattern="*", **requirements):
+    """Returns the sorted names of registered models that match the glob `pattern` and `requirements`.
+
+    Args:
+        pattern: str. Glob on the name.
+        **requirements: `head="forecast"` keeps models with that head; any other `ModelInfo`
+            field keeps models whose value equals it (`variable_length=True`).
+    """
+    names = []
+    for name, info in _MODELS.items():
+        if not fnmatch.fnmatch(name, pattern):
+            continue
+        if "head" in requirements and requirements["head"] not in info.heads:
+            continue
+        if any(getattr(info, key) != value for key, value in requirements.items() if key != "head"):
+            continue
+        names.append(name)
+    return sorted(names)
+
+
+def model_info(name):
+    """Returns the `ModelInfo` of the registered model `name`."""
+    if name not in _MODELS:
+        raise ZooError(f"Unknown model {name!r}; choose one of {list_models()}.")
+    return _MODELS[name]
 
 
 def create_model(name, spec, **options):
@@ -28,11 +111,19 @@ def create_model(name, spec, **options):
     Args:
         name: str. A name from `list_models()`.
         spec: DataSpec. Shapes, classes and horizon of the data.
-        **options: the builder's keyword arguments (units, num_layers, ...).
+        **options: the builder's keyword arguments (head, units, num_layers, ...).
 
     Returns:
         An uncompiled `keras.Model` named `name`.
     """
-    if name not in _MODEL_BUILDERS:
-        raise ZooError(f"Unknown model {name!r}; choose one of {list_models()}.")
-    return _MODEL_BUILDERS[name](spec, **options)
+    info = model_info(name)
+    head = options.get("head", info.default_head)
+    if head not in info.heads:
+        raise ZooError(
+            f"Received an invalid value for head, expected one of {list(info.heads)}, got {head!r}: "
+            f"{name} supports only those heads."
+        )
+    unknown = sorted(set(options) - info.options())
+    if unknown:
+        raise ZooError(f"{name} has no option {unknown[0]!r}; its options are {sorted(info.options())}.")
+    return info.builder(spec, **options)

@@ -1,56 +1,213 @@
-"""`train(cfg)`: data, model, fit, checkpoints and final metrics, top to bottom."""
+"""`train(cfg)`: a short sequence of named steps, each a function of its own (check, prepare, build, fit, score, write)."""
 
-import json
 import logging
-import os
 import sys
 import time
-from pathlib import Path
 
 import keras
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from zoo.config import check_required, check_trainer, config_group, group_choice
+from zoo.assemble import build_callbacks, build_dataset, build_model, build_optimizer
+from zoo.config import check_required, check_trainer
 from zoo.data import make_tf_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
-from zoo.scoring import evaluate_forecast, evaluate_regression
-from zoo.models.heads import compile_arguments, monitor_mode
-from zoo.registry import list_models
-from zoo.tensorboard import write_run_summaries
+from zoo.prediction import SPLITS, evaluate_splits
+from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically
+from zoo.tasks import best_index, get_task, is_improvement
+from zoo.tensorboard_logger import write_run_summaries
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
+
+def train(cfg: DictConfig) -> float:
+    """Trains the configured model and writes the run directory.
+
+    Args:
+        cfg: the composed `configs/train.yaml`.
+
+    Returns:
+        The monitored validation metric of the best checkpoint, for a Hydra sweeper.
+    """
+    task = check_config(cfg)
+    run = open_run_directory(cfg)
+    device = set_up_device(cfg)
+    dataset = build_dataset(cfg.data)
+    model = build_and_compile_model(cfg, dataset.spec, task)
+    log_start(run, dataset, model, device, cfg)
+    summary = write_run_files(run, cfg, dataset, model)
+    history = fit(model, dataset, task, cfg, run, summary)
+    metrics = score_best_checkpoint(run, dataset, task, cfg, history)
+    write_results(run, cfg, task, metrics)
+    return metrics["validation"][cfg.monitor.removeprefix("val_")]
 
 
-def build_dataset(data_cfg):
-    """Instantiates the data config; errors name the `data` group."""
-    # Outside a Hydra run the option is guessed from the target: zoo.data.ts_dataset -> ts.
-    fallback = data_cfg.get("_target_", "?").rsplit(".", 1)[-1].removesuffix("_dataset")
-    with config_group("data", group_choice("data", fallback)):
-        return instantiate(data_cfg)
+# === Steps ===
 
 
-def build_model(model_cfg, spec):
-    """Instantiates the model config for data described by `spec`; errors name the `model` group."""
-    if model_cfg.name not in list_models():
-        raise ZooError(f"Unknown model {model_cfg.name!r}: choose model=<name> with name in {list_models()}.")
-    with config_group("model", model_cfg.name):
-        return instantiate(model_cfg, spec=spec)
+def check_config(cfg):
+    """Checks the config before anything is built.
+
+    Returns:
+        The Task of `cfg.model.head`.
+    """
+    check_required(cfg)
+    check_trainer(cfg.trainer)
+    return get_task(cfg.model.head)
 
 
-def build_optimizer(trainer_cfg):
-    """Returns the configured Keras optimizer with gradient clipping."""
-    optimizers = {
-        "adam": keras.optimizers.Adam,
-        "adamw": keras.optimizers.AdamW,
-        "rmsprop": keras.optimizers.RMSprop,
-        "sgd": keras.optimizers.SGD,
+def open_run_directory(cfg):
+    """Returns the run's RunDirectory, refusing one that holds a finished run."""
+    run = RunDirectory(cfg.paths.output_dir)
+    if run.is_finished():
+        raise ZooError(
+            f"{run.path} already holds a finished run (metrics.json); training there would overwrite it: "
+            "choose another hydra.run.dir or delete that directory."
+        )
+    return run
+
+
+def set_up_device(cfg):
+    """Chooses device and precision, then seeds everything (before any TensorFlow op).
+
+    Returns:
+        "GPU" or "CPU".
+    """
+    device = configure_device(cfg.trainer.device, cfg.trainer.precision)
+    seed_everything(cfg.seed, deterministic=cfg.trainer.deterministic)
+    return device
+
+
+def build_and_compile_model(cfg, spec, task):
+    """Builds the model for data described by `spec` and compiles it for `task`."""
+    model = build_model(cfg.model, spec)
+    model.compile(
+        optimizer=build_optimizer(cfg.trainer),
+        steps_per_execution=cfg.trainer.steps_per_execution,
+        jit_compile=cfg.trainer.jit_compile,
+        **task.compile_arguments(),
+    )
+    return model
+
+
+def log_start(run, dataset, model, device, cfg):
+    """Logs where the run goes, what data it reads, and where it trains."""
+    log.info(f"Run directory: {run.path}")
+    log.info(f"Data: {dataset.spec}; {len(dataset.train)}/{len(dataset.validation)}/{len(dataset.test)} series.")
+    log.info(f"Training {model.name} on {device} with {cfg.trainer.precision} precision.")
+    log.info(describe_cudnn(model, device))
+
+
+def write_run_files(run, cfg, dataset, model):
+    """Writes what evaluation needs before training starts: config, scaler, class names, model summary.
+
+    Returns:
+        The model summary text.
+    """
+    run.create()
+    # Resolved, so evaluate.py can rebuild the data without Hydra's run-time interpolations.
+    run.write_config(cfg)
+    run.write_json(run.scaler, dataset.scaler.to_dict())
+    run.write_json(run.classes, dataset.class_names)
+    summary = model_summary(model)
+    run.write_text(run.model_summary, summary)
+    return summary
+
+
+def fit(model, dataset, task, cfg, run, summary):
+    """Fits `model` with checkpoints, the configured callbacks and loggers, and one log line per epoch.
+
+    Returns:
+        The Keras History.
+    """
+    callbacks = [BestAndLastCheckpoint(run, cfg.monitor)]
+    callbacks += build_callbacks(cfg, run_config=cfg, model_summary=summary)
+    callbacks.append(EpochLog(cfg.trainer.epochs))
+    names = input_names(model)
+    batch_size = cfg.trainer.batch_size
+    return model.fit(
+        make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True, seed=cfg.seed),
+        validation_data=make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size),
+        epochs=cfg.trainer.epochs,
+        shuffle=False,  # the tf.data pipeline already reshuffles every epoch
+        callbacks=callbacks,
+        # A progress bar on a terminal; EpochLog's one line per epoch when output goes to a file.
+        verbose=1 if sys.stdout.isatty() else 0,
+    )
+
+
+def score_best_checkpoint(run, dataset, task, cfg, history):
+    """Reloads the best checkpoint as evaluate.py will, and scores it on every split.
+
+    Returns:
+        The dict `metrics.json` holds.
+    """
+    best = load_checkpoint(run.best_checkpoint)
+    batch_size = cfg.trainer.batch_size
+    monitored = history.history[cfg.monitor]
+    return {
+        "model": cfg.model.name,
+        "task": task.name,
+        "monitor": cfg.monitor,
+        "best_epoch": best_index(monitored, cfg.monitor) + 1,
+        "epochs_run": len(monitored),
+        **evaluate_splits(best, dataset, task, batch_size),
+        **task.final_scores(best, dataset, batch_size),
     }
-    return optimizers[trainer_cfg.optimizer](learning_rate=trainer_cfg.learning_rate, clipnorm=trainer_cfg.clipnorm)
+
+
+def write_results(run, cfg, task, metrics):
+    """Writes `metrics.json` (which marks the run finished) and the final scalars to TensorBoard."""
+    run.write_json(run.metrics, metrics)
+    if "tensorboard" in cfg.logger:
+        final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
+        write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
+    log.info(f"Test metrics: {metrics['test']}")
+    line = task.log_line(metrics)
+    if line:
+        log.info(line)
+
+
+# === Helpers ===
+
+
+def model_summary(model):
+    """Returns `model.summary()` as plain text."""
+    lines = []
+    model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=100)
+    return "\n".join(lines) + "\n"
+
+
+class BestAndLastCheckpoint(keras.callbacks.Callback):
+    """Saves `checkpoints/last.keras` every epoch and `checkpoints/best.keras` when `monitor` improves.
+
+    Both are written atomically (a temporary file, then a rename), so a kill during a save keeps
+    the previous checkpoint. Which way `monitor` improves is `zoo.tasks.improvement_mode`'s rule.
+
+    Args:
+        run: RunDirectory.
+        monitor: str. The metric in the epoch logs, e.g. "val_accuracy".
+    """
+
+    def __init__(self, run, monitor):
+        super().__init__()
+        self.run = run
+        self.monitor = monitor
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise ZooError(
+                f"monitor={self.monitor} is not among the metrics Keras reports ({sorted(logs or {})}): "
+                "set monitor to one of them."
+            )
+        value = float(value)
+        if value == value and is_improvement(value, self.best, self.monitor):  # value == value: not NaN
+            self.best = value
+            save_model_atomically(self.model, self.run.best_checkpoint)
+        save_model_atomically(self.model, self.run.last_checkpoint)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -68,149 +225,3 @@ class EpochLog(keras.callbacks.Callback):
         values = " - ".join(f"{name} {value:.4g}" for name, value in (logs or {}).items())
         seconds = time.perf_counter() - self._started
         log.info(f"epoch {epoch + 1}/{self.epochs} - {values} - {seconds:.1f}s")
-
-
-def checkpoint_callbacks(checkpoint_dir, monitor):
-    """Returns callbacks that save the best model (by `monitor`) and the last model as `.keras` files."""
-    return [
-        keras.callbacks.ModelCheckpoint(
-            checkpoint_dir / "best.keras", monitor=monitor, mode=monitor_mode(monitor), save_best_only=True
-        ),
-        keras.callbacks.ModelCheckpoint(checkpoint_dir / "last.keras"),
-    ]
-
-
-def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):
-    """Evaluates `model` on each split.
-
-    Returns:
-        Dict from split name to `{metric: value}` as Keras reports them.
-    """
-    names = input_names(model)
-    results = {}
-    for split in splits:
-        pipeline = make_tf_dataset(dataset.split(split), input_names=names, task=task, batch_size=batch_size)
-        values = model.evaluate(pipeline, verbose=0, return_dict=True)
-        results[split] = {name: float(value) for name, value in values.items()}
-    return results
-
-
-def write_json(path, payload):
-    """Writes `payload` as JSON to `path` atomically, so a reader never sees half a file."""
-    path = Path(path)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
-
-
-def train(cfg: DictConfig) -> float:
-    """Trains the configured model and writes the run directory.
-
-    Args:
-        cfg: the composed `configs/train.yaml`.
-
-    Returns:
-        The monitored validation metric of the best checkpoint, for a Hydra sweeper.
-    """
-    # === Check the config before anything is built ===
-    check_required(cfg)
-    check_trainer(cfg.trainer)
-    run_dir = Path(cfg.paths.output_dir)
-    if (run_dir / "metrics.json").exists():
-        raise ZooError(
-            f"{run_dir} already holds a finished run (metrics.json); training there would overwrite it: "
-            "choose another hydra.run.dir or delete that directory."
-        )
-    task = cfg.model.head
-    monitor = cfg.monitor
-
-    # === Device, precision and seeds (before any TensorFlow op) ===
-    device = configure_device(cfg.trainer.device, cfg.trainer.precision)
-    seed_everything(cfg.seed, deterministic=cfg.trainer.deterministic)
-
-    # === Data and model ===
-    dataset = build_dataset(cfg.data)
-    model = build_model(cfg.model, dataset.spec)
-    model.compile(
-        optimizer=build_optimizer(cfg.trainer),
-        steps_per_execution=cfg.trainer.steps_per_execution,
-        jit_compile=cfg.trainer.jit_compile,
-        **compile_arguments(task),
-    )
-    log.info(f"Run directory: {run_dir}")
-    log.info(f"Data: {dataset.spec}; {len(dataset.train)}/{len(dataset.validation)}/{len(dataset.test)} series.")
-    log.info(f"Training {model.name} on {device} with {cfg.trainer.precision} precision.")
-    log.info(describe_cudnn(model, device))
-
-    # === What the run directory keeps for evaluation ===
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    # Resolved, so evaluate.py can rebuild the data without Hydra's run-time interpolations.
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    dataset.scaler.save(run_dir / "scaler.json")
-    write_json(run_dir / "classes.json", dataset.class_names)
-    summary_text = model_summary(model)
-    (run_dir / "model_summary.txt").write_text(summary_text)
-
-    # === Fit ===
-    callbacks = checkpoint_callbacks(run_dir / "checkpoints", monitor)
-    callbacks += [instantiate(callback) for callback in cfg.callbacks.values()]
-    # Not recursive: the run config holds _target_ nodes the logger must log, not build.
-    callbacks += [
-        instantiate(logger, run_config=cfg, model_summary=summary_text, _recursive_=False)
-        for logger in cfg.logger.values()
-    ]
-    callbacks.append(EpochLog(cfg.trainer.epochs))
-    names = input_names(model)
-    batch_size = cfg.trainer.batch_size
-    history = model.fit(
-        make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True, seed=cfg.seed),
-        validation_data=make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size),
-        epochs=cfg.trainer.epochs,
-        shuffle=False,  # the tf.data pipeline already reshuffles every epoch
-        callbacks=callbacks,
-        # A progress bar on a terminal; EpochLog's one line per epoch when output goes to a file.
-        verbose=1 if sys.stdout.isatty() else 0,
-    )
-
-    # === Final metrics of the best checkpoint, reloaded as evaluate.py will reload it ===
-    best = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
-    metrics = evaluate_splits(best, dataset, task, batch_size)
-    monitored = history.history[monitor]
-    pick = max if monitor_mode(monitor) == "max" else min
-    best_epoch = pick(range(len(monitored)), key=monitored.__getitem__)
-    result = {
-        "model": cfg.model.name,
-        "task": task,
-        "monitor": monitor,
-        "best_epoch": best_epoch + 1,
-        "epochs_run": len(monitored),
-        **metrics,
-    }
-    if task == "forecast":
-        result["forecast"], _ = evaluate_forecast(best, dataset, "test", batch_size)
-    if task == "regress":
-        result["regression"], _ = evaluate_regression(best, dataset, "test", batch_size)
-    write_json(run_dir / "metrics.json", result)
-    if "tensorboard" in cfg.logger:
-        final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
-        write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
-    log.info(f"Test metrics: {metrics['test']}")
-    if "forecast" in result:
-        forecast = result["forecast"]
-        log.info(
-            f"Test forecast in original units ({forecast['decoding']}): MAE {forecast['model']['mae']:.4f}, "
-            f"naive MAE {forecast['naive']['mae']:.4f}"
-        )
-    return metrics["validation"][monitor.removeprefix("val_")]
-
-
-def model_summary(model):
-    """Returns `model.summary()` as plain text."""
-    lines = []
-    model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=100)
-    return "\n".join(lines) + "\n"
-
-
-def saved_config(run_dir):
-    """Loads the composed config a run was trained with from `<run_dir>/.hydra/config.yaml`."""
-    return OmegaConf.load(Path(run_dir) / ".hydra" / "config.yaml")

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from model_checks import check_model, toy_dataset
-from zoo import list_models
+from model_checks import check_model, default_task, toy_dataset
+from zoo import list_models, model_info
 from zoo.models.seq2seq import autoregressive_forecast
 
 LENGTHS = [12, 9, 5, 4]
@@ -19,8 +19,7 @@ VARIANTS = [(name, {}) for name in list_models()] + [
 ]
 
 
-def task_of(name):
-    return "forecast" if name == "seq2seq" else "classify"
+task_of = default_task
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +39,9 @@ def padded_batch(fill, seed=0):
 
 def predict(model, name, series, mask):
     inputs = {"series": series, "mask": mask}
-    if name == "seq2seq":
-        return autoregressive_forecast(model, inputs, horizon=3)
+    forecaster = model_info(name).forecaster
+    if forecaster is not None:
+        return forecaster(model, inputs, 3, batch_size=256)
     return model.predict(inputs, verbose=0)
 
 
@@ -52,7 +52,7 @@ def alone(model, name, series, length):
     it; what must hold is that neither the other series nor the padding change its prediction,
     and that only its partial last sub-sequence sees zeros (checked below).
     """
-    steps = 12 if name == "cnn_lstm" else length
+    steps = 12 if model_info(name).fixed_length else length
     single = np.zeros((1, steps, 2), "float32")
     single[0, :length] = series[:length]
     return predict(model, name, single, np.arange(steps)[None, :] < length)

@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from model_checks import check_model, toy_batch, toy_dataset
-from zoo import ZooError, create_model, list_models
+from model_checks import check_model, default_task, toy_batch, toy_dataset
+from zoo import ZooError, create_model, list_models, model_info
 from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, MaskSteps
-
-FORECAST_ONLY = {"seq2seq"}
-
-
-def default_task(name):
-    return "forecast" if name in FORECAST_ONLY else "classify"
 
 
 def test_list_models_and_patterns():
@@ -35,7 +29,7 @@ def test_default_model_builds_trains_and_is_named_after_its_key(name):
     assert model.name == name
 
 
-@pytest.mark.parametrize("name", sorted(set(list_models()) - FORECAST_ONLY))
+@pytest.mark.parametrize("name", sorted(set(list_models(head="forecast")) & set(list_models(head="classify"))))
 def test_vector_models_take_a_forecast_head(name):
     model = check_model(name, "forecast")
     assert model.output.shape[1:] == (3, 2)

@@ -7,7 +7,7 @@ import pytest
 from model_checks import check_model, toy_dataset
 from zoo import ZooError, create_model
 from zoo.data.pipeline import last_valid_step, model_inputs, teacher_inputs
-from zoo.scoring import predict_forecast
+from zoo.prediction import predict
 from zoo.models.seq2seq import autoregressive_forecast, decode_steps, encode, inference_models
 
 VARIANTS = {
@@ -60,7 +60,7 @@ def test_autoregressive_forecast_feeds_back_its_own_predictions(dataset):
     by_hand = model.predict({"series": split.series, "decoder_inputs": decoder_inputs}, verbose=0)
     np.testing.assert_allclose(forecast, by_hand, atol=1e-5)
     # It never sees the truth: changing the future leaves it unchanged.
-    np.testing.assert_allclose(predict_forecast(model, split), forecast, atol=1e-6)
+    np.testing.assert_allclose(predict(model, split), forecast, atol=1e-6)
 
 
 def test_inference_works_after_a_reload(dataset, tmp_path):

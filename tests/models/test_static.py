@@ -4,15 +4,14 @@ import keras
 import numpy as np
 import pytest
 
-from model_checks import assert_reload_predicts_identically, check_model, toy_batch, toy_dataset
+from model_checks import assert_reload_predicts_identically, check_model, default_task, toy_batch, toy_dataset
 from zoo import ZooError, create_model, list_models
 from zoo.layers import ConcatenateStatic
 
 MODES = ["concat", "initial_state"]
 
 
-def task_of(name):
-    return "forecast" if name == "seq2seq" else "classify"
+task_of = default_task
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.run_directory import write_json_atomically
 from zoo.validation import fraction
 
 
@@ -137,23 +138,30 @@ class Standardizer:
         """Maps scaled regression targets back to the original units."""
         return values * self.target_std + self.target_mean
 
-    def save(self, path):
-        """Writes the statistics as JSON to `path`."""
-        payload = {
+    def to_dict(self):
+        """Returns the statistics as JSON-ready lists and floats."""
+        return {
             field.name: np.asarray(value).tolist() if value is not None else None
             for field in dataclasses.fields(self)
             for value in [getattr(self, field.name)]
         }
-        Path(path).write_text(json.dumps(payload, indent=2))
 
     @classmethod
-    def load(cls, path):
-        """Reads statistics written by `save`."""
-        payload = json.loads(Path(path).read_text())
+    def from_dict(cls, payload):
+        """Rebuilds a Standardizer from `to_dict`'s output."""
         arrays = {key: None if value is None else np.asarray(value) for key, value in payload.items()}
         for key in ("target_mean", "target_std"):
             arrays[key] = None if arrays.get(key) is None else float(arrays[key])
         return cls(**arrays)
+
+    def save(self, path):
+        """Writes the statistics as JSON to `path`, atomically."""
+        write_json_atomically(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path):
+        """Reads statistics written by `save`."""
+        return cls.from_dict(json.loads(Path(path).read_text()))
 
     def allclose(self, other):
         """Whether `other` holds the same statistics (used to detect changed data)."""

@@ -29,18 +29,22 @@ def input_names(model):
     return [tensor.name for tensor in model.inputs]
 
 
-def model_inputs(split, input_names):
+def model_inputs(split, input_names, teacher_forcing=True):
     """Builds the dict of arrays a model's named inputs expect.
 
     Args:
         split: SeriesSplit.
         input_names: names of the model's `keras.Input`s, e.g. `["series", "mask"]`.
+        teacher_forcing: bool. Fill `decoder_inputs` with the true previous values (training and
+            Keras' metrics); False leaves it out, for models that forecast from their own predictions.
 
     Returns:
         Dict from input name to array.
     """
     inputs = {}
     for name in input_names:
+        if name == "decoder_inputs" and not teacher_forcing:
+            continue
         if name == "series":
             inputs[name] = split.series
         elif name == "mask":
@@ -54,27 +58,18 @@ def model_inputs(split, input_names):
     return inputs
 
 
-def targets(split, task):
-    """Returns labels (classify), future values `(n, horizon, features)` (forecast) or targets `(n, 1)` (regress)."""
-    if task == "classify":
-        return split.labels
-    if task == "regress":
-        return split.targets[:, None]
-    return split.future
-
-
 def make_tf_dataset(split, *, input_names, task, batch_size, shuffle=False, seed=0):
     """Returns a `tf.data.Dataset` of `(inputs, targets)` batches that feeds `model.fit`.
 
     Args:
         split: SeriesSplit.
         input_names: names of the model's inputs.
-        task: "classify", "forecast" or "regress".
+        task: Task. Says what the model is trained to output (`task.targets(split)`).
         batch_size: int.
         shuffle: bool. Reshuffles every epoch, seeded so runs repeat exactly.
         seed: int. Shuffle seed.
     """
-    dataset = tf.data.Dataset.from_tensor_slices((model_inputs(split, input_names), targets(split, task)))
+    dataset = tf.data.Dataset.from_tensor_slices((model_inputs(split, input_names), task.targets(split)))
     if shuffle:
         dataset = dataset.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,5 +1,6 @@
 """The recurrent backbone every architecture shares: stacked LSTM or GRU layers with named outputs."""
 
+import dataclasses
 import re
 
 import keras
@@ -9,17 +10,40 @@ from zoo.layers import ConcatenateStatic, MaskSteps
 from zoo.validation import boolean, fraction, one_of, positive_int
 
 CELLS = ("lstm", "gru")
-HEADS = ("classify", "forecast", "regress")
 STATIC_MODES = ("concat", "initial_state")
 
 
-def check_recurrent_options(*, cell, units, num_layers, dropout, bidirectional):
-    """Raises a ZooError for the first recurrent option out of range."""
-    one_of("cell", cell, CELLS)
-    positive_int("units", units)
-    positive_int("num_layers", num_layers)
-    fraction("dropout", dropout)
-    boolean("bidirectional", bidirectional)
+@dataclasses.dataclass(frozen=True)
+class RecurrentOptions:
+    """The options every recurrent model shares, with one name each across the zoo (`configs/model/_recurrent.yaml`).
+
+    Builders take them as `**recurrent` and read them from here, so they are defined, checked and
+    documented once.
+
+    Args:
+        cell: "lstm" or "gru". Defaults to "lstm".
+        units: int. Units per direction. Defaults to 64.
+        num_layers: int. Stacked recurrent layers. Defaults to 1.
+        dropout: float. Dropout between stacked layers and before the head. Defaults to 0.
+        bidirectional: bool. Wrap each layer in `Bidirectional`. Defaults to False.
+        static_mode: "concat" (repeat static covariates along time, concatenate to every step) or
+            "initial_state" (Dense layers map them to the first layer's initial state). Defaults to "concat".
+    """
+
+    cell: str = "lstm"
+    units: int = 64
+    num_layers: int = 1
+    dropout: float = 0.0
+    bidirectional: bool = False
+    static_mode: str = "concat"
+
+    def __post_init__(self):
+        one_of("cell", self.cell, CELLS)
+        positive_int("units", self.units)
+        positive_int("num_layers", self.num_layers)
+        fraction("dropout", self.dropout)
+        boolean("bidirectional", self.bidirectional)
+        one_of("static_mode", self.static_mode, STATIC_MODES)
 
 
 def series_inputs(spec, fixed_length=False):
@@ -55,51 +79,56 @@ def static_initial_state(static, *, cell, units, bidirectional):
     ]
 
 
-def input_features(inputs, *, static_mode="concat", cell="lstm", units=64, bidirectional=False):
+def input_features(inputs, options):
     """Prepares the series for the first recurrent layer: zeroes padding and brings in static covariates.
 
     Args:
         inputs: dict from `series_inputs`.
-        static_mode: "concat" (repeat along time, concatenate to every step) or "initial_state"
-            (Dense layers map them to the first recurrent layer's initial state).
-        cell, units, bidirectional: the first recurrent layer's, for `initial_state`.
+        options: RecurrentOptions. `static_mode` says how static covariates enter; `cell`, `units`
+            and `bidirectional` shape the first layer's initial state for `initial_state`.
 
     Returns:
         `(x, mask, initial_state)`: the `(batch, timesteps, features)` tensor, the mask or None,
         and the first layer's initial state or None.
     """
-    one_of("static_mode", static_mode, STATIC_MODES)
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
         x = MaskSteps(name="zero_padding")([x, mask])
     initial_state = None
     if "static" in inputs:
-        if static_mode == "concat":
+        if options.static_mode == "concat":
             x = ConcatenateStatic(name="static_concat")([x, inputs["static"]])
         else:
-            initial_state = static_initial_state(inputs["static"], cell=cell, units=units, bidirectional=bidirectional)
+            initial_state = static_initial_state(
+                inputs["static"], cell=options.cell, units=options.units, bidirectional=options.bidirectional
+            )
     return x, mask, initial_state
 
 
-def recurrent_stack(*, cell, units, num_layers, bidirectional, return_sequences, name):
+def recurrent_stack(options, *, return_sequences, name):
     """Creates stacked recurrent layers, named `{name}_{cell}_{i}` or `{name}_bidirectional_{i}`.
 
     Every layer returns its states (so seq2seq can hand them on) and all but the last return
     sequences. The layers keep Keras' cuDNN-eligible defaults: tanh, sigmoid, no recurrent dropout.
 
+    Args:
+        options: RecurrentOptions (`cell`, `units`, `num_layers`, `bidirectional` are used).
+        return_sequences: bool. Whether the last layer returns the whole sequence.
+        name: str. Prefix of the layer names.
+
     Returns:
         A list of `num_layers` layers.
     """
-    layer_class = keras.layers.LSTM if cell == "lstm" else keras.layers.GRU
+    layer_class = keras.layers.LSTM if options.cell == "lstm" else keras.layers.GRU
     layers = []
-    for index in range(num_layers):
+    for index in range(options.num_layers):
         layer = layer_class(
-            units,
-            return_sequences=return_sequences or index < num_layers - 1,
+            options.units,
+            return_sequences=return_sequences or index < options.num_layers - 1,
             return_state=True,
-            name=f"{name}_{cell}_{index}",
+            name=f"{name}_{options.cell}_{index}",
         )
-        if bidirectional:
+        if options.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"{name}_bidirectional_{index}")
         layers.append(layer)
     return layers
@@ -160,28 +189,12 @@ def run_recurrent_stack(layers, x, *, mask=None, initial_states=None, dropout=0.
     }
 
 
-def recurrent_backbone(
-    x,
-    *,
-    cell="lstm",
-    units=64,
-    num_layers=1,
-    dropout=0.0,
-    bidirectional=False,
-    return_sequences=True,
-    mask=None,
-    initial_state=None,
-    name="encoder",
-):
+def recurrent_backbone(x, options, *, return_sequences=True, mask=None, initial_state=None, name="encoder"):
     """Creates a recurrent stack and applies it to `x` (see `recurrent_stack`, `run_recurrent_stack`).
 
     Args:
         x: tensor `(batch, timesteps, features)`.
-        cell: "lstm" or "gru". Defaults to "lstm".
-        units: int. Units per direction. Defaults to 64.
-        num_layers: int. Stacked layers. Defaults to 1.
-        dropout: float. Dropout between stacked layers. Defaults to 0.
-        bidirectional: bool. Wrap each layer in `Bidirectional`. Defaults to False.
+        options: RecurrentOptions.
         return_sequences: bool. Whether the last layer returns the whole sequence.
         mask: optional bool tensor `(batch, timesteps)`.
         initial_state: optional initial state of the first layer (see `static_initial_state`).
@@ -190,53 +203,24 @@ def recurrent_backbone(
     Returns:
         The dict of `run_recurrent_stack`.
     """
-    check_recurrent_options(cell=cell, units=units, num_layers=num_layers, dropout=dropout, bidirectional=bidirectional)
-    layers = recurrent_stack(
-        cell=cell,
-        units=units,
-        num_layers=num_layers,
-        bidirectional=bidirectional,
-        return_sequences=return_sequences,
-        name=name,
-    )
-    initial_states = None if initial_state is None else [initial_state] + [None] * (num_layers - 1)
-    return run_recurrent_stack(layers, x, mask=mask, initial_states=initial_states, dropout=dropout, name=name)
+    layers = recurrent_stack(options, return_sequences=return_sequences, name=name)
+    initial_states = None if initial_state is None else [initial_state] + [None] * (options.num_layers - 1)
+    return run_recurrent_stack(layers, x, mask=mask, initial_states=initial_states, dropout=options.dropout, name=name)
 
 
-def series_backbone(
-    inputs,
-    *,
-    cell="lstm",
-    units=64,
-    num_layers=1,
-    dropout=0.0,
-    bidirectional=False,
-    static_mode="concat",
-    return_sequences=True,
-):
+def series_backbone(inputs, options, *, return_sequences=True):
     """The whole recurrent backbone from the model inputs: `input_features`, then `recurrent_backbone`.
 
     Args:
         inputs: dict from `series_inputs`.
-        cell, units, num_layers, dropout, bidirectional: see `recurrent_backbone`.
-        static_mode: see `input_features`.
+        options: RecurrentOptions.
         return_sequences: bool. Whether the last layer returns the whole sequence.
 
     Returns:
         The dict of `run_recurrent_stack`, plus `mask` (the input mask or None).
     """
-    x, mask, initial_state = input_features(
-        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
-    )
+    x, mask, initial_state = input_features(inputs, options)
     outputs = recurrent_backbone(
-        x,
-        cell=cell,
-        units=units,
-        num_layers=num_layers,
-        dropout=dropout,
-        bidirectional=bidirectional,
-        return_sequences=return_sequences,
-        mask=mask,
-        initial_state=initial_state,
+        x, options, return_sequences=return_sequences, mask=mask, initial_state=initial_state
     )
     return {**outputs, "mask": mask}

@@ -4,28 +4,14 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import DownsampleMask
-from zoo.models.backbone import input_features, recurrent_backbone, series_inputs
-from zoo.models.heads import head_output
+from zoo.models.backbone import RecurrentOptions, input_features, recurrent_backbone, series_inputs
 from zoo.registry import register_model
+from zoo.tasks import get_task
 from zoo.validation import positive_int
 
 
-@register_model
-def cnn_lstm(
-    spec,
-    *,
-    head="classify",
-    cell="lstm",
-    units=64,
-    num_layers=1,
-    dropout=0.0,
-    bidirectional=False,
-    static_mode="concat",
-    n_sub=4,
-    filters=32,
-    kernel_size=3,
-    pool_size=2,
-):
+@register_model(fixed_length=True)
+def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_size=2, **recurrent):
     """Builds `(batch, T, F)` -> `(batch, n_sub, T / n_sub, F)` -> TimeDistributed Conv1D, pooling,
     Flatten -> `(batch, n_sub, features)` -> LSTM -> head.
 
@@ -40,20 +26,17 @@ def cnn_lstm(
     Args:
         spec: DataSpec. `spec.timesteps` must be divisible by `n_sub`.
         head: "classify", "forecast" or "regress". Defaults to "classify".
-        cell: "lstm" or "gru". Defaults to "lstm".
-        units: int. Units per direction. Defaults to 64.
-        num_layers: int. Stacked recurrent layers. Defaults to 1.
-        dropout: float. Dropout between layers and before the head. Defaults to 0.
-        bidirectional: bool. Defaults to False.
-        static_mode: "concat" or "initial_state": how static covariates enter (if the data has any).
         n_sub: int. Number of sub-sequences of a training series. Defaults to 4.
         filters: int. Conv1D filters. Defaults to 32.
         kernel_size: int. Conv1D kernel size ("same" padding). Defaults to 3.
         pool_size: int. Max pooling inside each sub-sequence. Defaults to 2.
+        **recurrent: the shared `RecurrentOptions` (cell, units, num_layers, dropout,
+            bidirectional, static_mode).
 
     Returns:
         A `keras.Model` named "cnn_lstm".
     """
+    options = RecurrentOptions(**recurrent)
     for name, value in (("n_sub", n_sub), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
         positive_int(name, value)
     if spec.timesteps % n_sub:
@@ -69,9 +52,7 @@ def cnn_lstm(
             f"steps): choose pool_size <= {sub_length} or fewer sub-sequences."
         )
     inputs = series_inputs(spec, fixed_length=True)
-    x, mask, initial_state = input_features(
-        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
-    )
+    x, mask, initial_state = input_features(inputs, options)
     # === Layers applied to every sub-sequence with one set of weights ===
     x = keras.layers.Reshape((n_sub, sub_length, x.shape[-1]), name="split_subsequences")(x)
     x = keras.layers.TimeDistributed(
@@ -82,15 +63,7 @@ def cnn_lstm(
     subsequence_mask = None if mask is None else DownsampleMask(sub_length, name="subsequence_mask")(mask)
     # === Recurrence over the sub-sequence features ===
     backbone = recurrent_backbone(
-        x,
-        cell=cell,
-        units=units,
-        num_layers=num_layers,
-        dropout=dropout,
-        bidirectional=bidirectional,
-        return_sequences=False,
-        mask=subsequence_mask,
-        initial_state=initial_state,
+        x, options, return_sequences=False, mask=subsequence_mask, initial_state=initial_state
     )
-    outputs = head_output(backbone["output"], spec, head, dropout=dropout)
+    outputs = get_task(head).output(backbone["output"], spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="cnn_lstm")

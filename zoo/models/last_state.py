@@ -2,23 +2,13 @@
 
 import keras
 
-from zoo.models.backbone import series_backbone, series_inputs
-from zoo.models.heads import head_output
+from zoo.models.backbone import RecurrentOptions, series_backbone, series_inputs
 from zoo.registry import register_model
+from zoo.tasks import get_task
 
 
 @register_model
-def last_state(
-    spec,
-    *,
-    head="classify",
-    cell="lstm",
-    units=64,
-    num_layers=1,
-    dropout=0.0,
-    bidirectional=False,
-    static_mode="concat",
-):
+def last_state(spec, *, head="classify", **recurrent):
     """Builds a recurrent stack whose last layer returns only its final output, `h` at the last valid step.
 
     Masking: the recurrent layers skip padded steps, so the output is the state after each
@@ -27,27 +17,15 @@ def last_state(
     Args:
         spec: DataSpec. Input shape, class count and horizon.
         head: "classify", "forecast" or "regress". Defaults to "classify".
-        cell: "lstm" or "gru". Defaults to "lstm".
-        units: int. Units per direction. Defaults to 64.
-        num_layers: int. Stacked recurrent layers. Defaults to 1.
-        dropout: float. Dropout between layers and before the head. Defaults to 0.
-        bidirectional: bool. Defaults to False.
-        static_mode: "concat" or "initial_state": how static covariates enter (if the data has any).
+        **recurrent: the shared `RecurrentOptions` (cell, units, num_layers, dropout,
+            bidirectional, static_mode).
 
     Returns:
         A `keras.Model` named "last_state" mapping `series` `(batch, timesteps, n_features)`
         to `(batch, n_classes)`, `(batch, horizon, n_features)` or `(batch, 1)`.
     """
+    options = RecurrentOptions(**recurrent)
     inputs = series_inputs(spec)
-    backbone = series_backbone(
-        inputs,
-        cell=cell,
-        units=units,
-        num_layers=num_layers,
-        dropout=dropout,
-        bidirectional=bidirectional,
-        static_mode=static_mode,
-        return_sequences=False,
-    )
-    outputs = head_output(backbone["output"], spec, head, dropout=dropout)
+    backbone = series_backbone(inputs, options, return_sequences=False)
+    outputs = get_task(head).output(backbone["output"], spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="last_state")

@@ -4,9 +4,9 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import DownsampleMask, MaskSteps
-from zoo.models.backbone import series_backbone, series_inputs
-from zoo.models.heads import head_output
+from zoo.models.backbone import RecurrentOptions, series_backbone, series_inputs
 from zoo.registry import register_model
+from zoo.tasks import get_task
 from zoo.validation import one_of, positive_int
 
 POOLINGS = ("global_average", "global_max", "flatten")
@@ -14,19 +14,7 @@ POOLINGS = ("global_average", "global_max", "flatten")
 
 @register_model
 def lstm_conv1d(
-    spec,
-    *,
-    head="classify",
-    cell="lstm",
-    units=64,
-    num_layers=1,
-    dropout=0.0,
-    bidirectional=False,
-    static_mode="concat",
-    filters=64,
-    kernel_size=3,
-    pool_size=2,
-    pooling="global_average",
+    spec, *, head="classify", filters=64, kernel_size=3, pool_size=2, pooling="global_average", **recurrent
 ):
     """Builds LSTM(`return_sequences=True`) -> Conv1D along time -> MaxPooling1D -> pooling -> head.
 
@@ -39,20 +27,17 @@ def lstm_conv1d(
     Args:
         spec: DataSpec. Input shape, class count and horizon.
         head: "classify", "forecast" or "regress". Defaults to "classify".
-        cell: "lstm" or "gru". Defaults to "lstm".
-        units: int. Units per direction. Defaults to 64.
-        num_layers: int. Stacked recurrent layers. Defaults to 1.
-        dropout: float. Dropout between layers and before the head. Defaults to 0.
-        bidirectional: bool. Defaults to False.
-        static_mode: "concat" or "initial_state": how static covariates enter (if the data has any).
         filters: int. Conv1D filters. Defaults to 64.
         kernel_size: int. Conv1D kernel along time ("same" padding). Defaults to 3.
         pool_size: int. Max pooling along time after the convolution. Defaults to 2.
         pooling: "global_average", "global_max" or "flatten" (`(batch, steps * filters)`).
+        **recurrent: the shared `RecurrentOptions` (cell, units, num_layers, dropout,
+            bidirectional, static_mode).
 
     Returns:
         A `keras.Model` named "lstm_conv1d".
     """
+    options = RecurrentOptions(**recurrent)
     for name, value in (("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
         positive_int(name, value)
     one_of("pooling", pooling, POOLINGS)
@@ -63,16 +48,7 @@ def lstm_conv1d(
         )
     # Flatten gives one weight per step, so only it needs the length fixed.
     inputs = series_inputs(spec, fixed_length=pooling == "flatten")
-    backbone = series_backbone(
-        inputs,
-        cell=cell,
-        units=units,
-        num_layers=num_layers,
-        dropout=dropout,
-        bidirectional=bidirectional,
-        static_mode=static_mode,
-        return_sequences=True,
-    )
+    backbone = series_backbone(inputs, options, return_sequences=True)
     mask = backbone["mask"]
     x = backbone["output"]
     if mask is not None:
@@ -89,5 +65,5 @@ def lstm_conv1d(
         x = keras.layers.GlobalMaxPooling1D(name="time_reduce")(x)
     else:
         x = keras.layers.Flatten(name="time_reduce")(x)
-    outputs = head_output(x, spec, head, dropout=dropout)
+    outputs = get_task(head).output(x, spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="lstm_conv1d")

@@ -5,12 +5,14 @@ encoder model and a one-step decoder model from the trained layers, found by nam
 each prediction and its states back in (`autoregressive_forecast`).
 """
 
+import dataclasses
+
 import keras
 import numpy as np
 
 from zoo.data.pipeline import input_names, last_valid_values
 from zoo.models.backbone import (
-    check_recurrent_options,
+    RecurrentOptions,
     find_recurrent_stack,
     input_features,
     recurrent_stack,
@@ -18,72 +20,10 @@ from zoo.models.backbone import (
     series_inputs,
 )
 from zoo.registry import register_model
+from zoo.tasks import get_task
 from zoo.validation import one_of
 
 ENCODER, DECODER, PROJECTION = "encoder", "decoder", "decoder_projection"
-
-
-@register_model
-def seq2seq(
-    spec,
-    *,
-    head="forecast",
-    cell="lstm",
-    units=64,
-    num_layers=1,
-    dropout=0.0,
-    bidirectional=False,
-    static_mode="concat",
-):
-    """Builds the teacher-forced training model.
-
-    The encoder (`return_state=True`) returns per layer `[h, c]` (`[h]` for GRU); decoder layer i
-    starts from encoder layer i's states. A bidirectional encoder concatenates forward and backward
-    states, so the (unidirectional) decoder has `2 * units` units.
-
-    Args:
-        spec: DataSpec. Gives `timesteps`, `n_features` and `horizon`.
-        head: must be "forecast"; seq2seq predicts the next `horizon` steps.
-        cell: "lstm" or "gru". Defaults to "lstm".
-        units: int. Encoder units per direction. Defaults to 64.
-        num_layers: int. Layers in the encoder and in the decoder. Defaults to 1.
-        dropout: float. Dropout between stacked layers. Defaults to 0.
-        bidirectional: bool. Bidirectional encoder. Defaults to False.
-        static_mode: "concat" or "initial_state": how static covariates enter the encoder.
-
-    Masking: the encoder skips padded steps, so the states it hands over are those after each
-    series' last valid step, and decoding starts from that step's value.
-
-    Returns:
-        A `keras.Model` named "seq2seq" mapping `{"series": (batch, timesteps, n_features),
-        "decoder_inputs": (batch, horizon, n_features)}` to `(batch, horizon, n_features)`.
-    """
-    one_of("head", head, ["forecast"])
-    check_recurrent_options(cell=cell, units=units, num_layers=num_layers, dropout=dropout, bidirectional=bidirectional)
-    # === Layers ===
-    encoder_layers = recurrent_stack(
-        cell=cell, units=units, num_layers=num_layers, bidirectional=bidirectional, return_sequences=False, name=ENCODER
-    )
-    decoder_units = units * (2 if bidirectional else 1)
-    decoder_layers = recurrent_stack(
-        cell=cell, units=decoder_units, num_layers=num_layers, bidirectional=False, return_sequences=True, name=DECODER
-    )
-    projection = keras.layers.Dense(spec.n_features, dtype="float32", name=PROJECTION)
-
-    # === Functional Model ===
-    inputs = series_inputs(spec)
-    x, mask, initial_state = input_features(
-        inputs, static_mode=static_mode, cell=cell, units=units, bidirectional=bidirectional
-    )
-    inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
-    initial_states = None if initial_state is None else [initial_state] + [None] * (num_layers - 1)
-    encoded = run_recurrent_stack(
-        encoder_layers, x, mask=mask, initial_states=initial_states, dropout=dropout, name=ENCODER
-    )
-    decoded = run_recurrent_stack(
-        decoder_layers, inputs["decoder_inputs"], initial_states=encoded["layer_states"], dropout=dropout, name=DECODER
-    )
-    return keras.Model(inputs, projection(decoded["output"]), name="seq2seq")
 
 
 def inference_models(model):
@@ -184,3 +124,51 @@ def autoregressive_forecast(model, inputs, horizon, batch_size=256):
         lengths = np.asarray(batch["mask"]).sum(axis=1) if "mask" in batch else np.full(len(series), series.shape[1])
         results.append(decode_steps(decoder, states, last_valid_values(series, lengths), horizon))
     return np.concatenate(results, axis=0)
+
+
+@register_model(heads=("forecast",), forecaster=autoregressive_forecast)
+def seq2seq(spec, *, head="forecast", **recurrent):
+    """Builds the teacher-forced training model.
+
+    The encoder (`return_state=True`) returns per layer `[h, c]` (`[h]` for GRU); decoder layer i
+    starts from encoder layer i's states. A bidirectional encoder concatenates forward and backward
+    states, so the (unidirectional) decoder has `2 * units` units.
+
+    Args:
+        spec: DataSpec. Gives `timesteps`, `n_features` and `horizon`.
+        head: must be "forecast"; seq2seq predicts the next `horizon` steps.
+        **recurrent: the shared `RecurrentOptions`. `units` is the encoder's per direction;
+            `num_layers` counts encoder and decoder layers each; `dropout` acts between stacked
+            layers; `bidirectional` makes the encoder bidirectional.
+
+    Masking: the encoder skips padded steps, so the states it hands over are those after each
+    series' last valid step, and decoding starts from that step's value.
+
+    Returns:
+        A `keras.Model` named "seq2seq" mapping `{"series": (batch, timesteps, n_features),
+        "decoder_inputs": (batch, horizon, n_features)}` to `(batch, horizon, n_features)`.
+    """
+    one_of("head", head, ["forecast"])
+    get_task(head).check_data(spec)
+    options = RecurrentOptions(**recurrent)
+    # === Layers ===
+    encoder_layers = recurrent_stack(options, return_sequences=False, name=ENCODER)
+    # The decoder is unidirectional and reads the encoder's states, both directions concatenated.
+    decoder_options = dataclasses.replace(
+        options, units=options.units * (2 if options.bidirectional else 1), bidirectional=False
+    )
+    decoder_layers = recurrent_stack(decoder_options, return_sequences=True, name=DECODER)
+    projection = keras.layers.Dense(spec.n_features, dtype="float32", name=PROJECTION)
+
+    # === Functional Model ===
+    inputs = series_inputs(spec)
+    x, mask, initial_state = input_features(inputs, options)
+    inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
+    initial_states = None if initial_state is None else [initial_state] + [None] * (options.num_layers - 1)
+    encoded = run_recurrent_stack(
+        encoder_layers, x, mask=mask, initial_states=initial_states, dropout=options.dropout, name=ENCODER
+    )
+    decoded = run_recurrent_stack(
+        decoder_layers, inputs["decoder_inputs"], initial_states=encoded["layer_states"], dropout=options.dropout, name=DECODER
+    )
+    return keras.Model(inputs, projection(decoded["output"]), name="seq2seq")

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from zoo.reports import (
-    classification_markdown,
+from zoo.markdown import classification_markdown, forecast_markdown
+from zoo.scores import (
     classification_report,
     estimate_seasons,
-    forecast_markdown,
     forecast_report,
     mase_scale,
     naive_forecast,

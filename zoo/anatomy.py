@@ -1,8 +1,9 @@
-"""`python -m zoo.inspect model=<name>`: per-layer output shapes, returned states, weights and cuDNN eligibility."""
+"""`python -m zoo.anatomy model=<name>`: a model's anatomy: per-layer output shapes, returned states, gate weights, cuDNN eligibility."""
 
 import hydra
 import keras
 
+from zoo.assemble import build_dataset, build_model
 from zoo.cli import run_task
 from zoo.device import cudnn_problems
 
@@ -60,19 +61,17 @@ def describe_model(model):
     return "\n".join(rows)
 
 
-def inspect_model(cfg):
+def print_anatomy(cfg):
     """Builds the configured model for the configured data and prints `describe_model`."""
-    from zoo.training import build_dataset, build_model
-
     dataset = build_dataset(cfg.data)
     model = build_model(cfg.model, dataset.spec)
     print(f"Data: {dataset.spec}")
     print(describe_model(model))
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="inspect")
+@hydra.main(version_base="1.3", config_path="../configs", config_name="anatomy")
 def main(cfg):
-    run_task(inspect_model, cfg)
+    run_task(print_anatomy, cfg)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""Every custom layer through `run_layer_test`: shapes, a training step, config, save/reload, masks, dtype policies."""
+
+import keras
+import numpy as np
+
+from layer_checks import run_layer_test
+from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, MaskSteps
+
+RNG = np.random.default_rng(0)
+VALUES = RNG.normal(size=(2, 5, 4)).astype("float32")
+MASK = np.array([[True] * 5, [True, True, True, False, False]])
+
+
+def test_attention_pooling(tmp_path):
+    run_layer_test(
+        AttentionPooling,
+        {"units": 3},
+        VALUES,
+        mask=MASK,
+        expected_output_shape=[(2, 4), (2, 5)],
+        expected_num_trainable_weights=3,
+        # The time axis is pooled away, so no mask goes on; weights are always float32 (softmax).
+        expected_output_mask=None,
+        expected_output_dtypes=lambda policy: [keras.mixed_precision.DTypePolicy(policy).compute_dtype, "float32"],
+        tmp_path=tmp_path,
+    )
+
+
+def test_mask_steps(tmp_path):
+    run_layer_test(MaskSteps, {}, [VALUES, MASK], expected_output_shape=(2, 5, 4), tmp_path=tmp_path)
+
+
+def test_downsample_mask(tmp_path):
+    run_layer_test(
+        DownsampleMask,
+        {"window": 2},
+        MASK,
+        expected_output_shape=(2, 3),
+        expected_output_dtypes=lambda policy: ["bool"],
+        tmp_path=tmp_path,
+    )
+
+
+def test_concatenate_static(tmp_path):
+    static = RNG.normal(size=(2, 3)).astype("float32")
+    run_layer_test(ConcatenateStatic, {}, [VALUES, static], expected_output_shape=(2, 5, 7), tmp_path=tmp_path)
+
+
+def test_downsampled_mask_marks_a_window_valid_if_any_step_is():
+    pooled = np.asarray(DownsampleMask(2)(MASK))
+    np.testing.assert_array_equal(pooled, [[True, True, True], [True, True, False]])

@@ -1,0 +1,68 @@
+"""Builds what a config describes: the dataset, the model, the optimizer and the callbacks."""
+
+from hydra.utils import instantiate
+
+from zoo.config import accepted_options, check_options, config_group, group_choice, optimizer_class
+from zoo.errors import ZooError
+from zoo.registry import list_models, model_info
+
+
+def build_dataset(data_cfg):
+    """Instantiates the data config; errors name the `data` group.
+
+    Returns:
+        A SeriesDataset.
+    """
+    # Outside a Hydra run the option is guessed from the target: zoo.data.ts_dataset -> ts.
+    fallback = data_cfg.get("_target_", "?").rsplit(".", 1)[-1].removesuffix("_dataset")
+    option = group_choice("data", fallback)
+    check_options("data", option, data_cfg, accepted_options(data_cfg.get("_target_", "")))
+    with config_group("data", option):
+        return instantiate(data_cfg)
+
+
+def build_model(model_cfg, spec):
+    """Instantiates the model config for data described by `spec`; errors name the `model` group.
+
+    Returns:
+        An uncompiled `keras.Model`.
+    """
+    if model_cfg.name not in list_models():
+        raise ZooError(f"Unknown model {model_cfg.name!r}: choose model=<name> with name in {list_models()}.")
+    accepted = model_info(model_cfg.name).options() | {"name"}
+    check_options("model", model_cfg.name, model_cfg, accepted)
+    with config_group("model", model_cfg.name):
+        return instantiate(model_cfg, spec=spec)
+
+
+def build_optimizer(trainer_cfg):
+    """Instantiates `trainer.optimizer` (any `keras.optimizers` class with its own arguments).
+
+    Returns:
+        A `keras.optimizers.Optimizer`.
+    """
+    optimizer_class(trainer_cfg.optimizer)
+    try:
+        return instantiate(trainer_cfg.optimizer)
+    except Exception as error:  # an argument the optimizer class does not take, or a bad value
+        cause = error.__cause__ or error
+        raise ZooError(
+            f"Invalid trainer.optimizer ({trainer_cfg.optimizer._target_}): {cause}; "
+            "set arguments that class takes, e.g. +trainer.optimizer.weight_decay=0.01."
+        ) from error
+
+
+def build_callbacks(cfg, **logger_arguments):
+    """Instantiates `cfg.callbacks` and `cfg.logger`.
+
+    Args:
+        cfg: the composed training config.
+        **logger_arguments: passed to every logger (the run config and the model summary).
+
+    Returns:
+        A list of Keras callbacks: the callbacks, then the loggers.
+    """
+    callbacks = [instantiate(callback) for callback in cfg.callbacks.values()]
+    # Not recursive: the run config holds _target_ nodes the logger must log, not build.
+    callbacks += [instantiate(logger, **logger_arguments, _recursive_=False) for logger in cfg.logger.values()]
+    return callbacks

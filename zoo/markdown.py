@@ -1,0 +1,66 @@
+"""Markdown for reports and comparison tables: one table renderer and one section per kind of score."""
+
+
+def markdown_table(header, rows):
+    """Renders a Markdown table from a header list and row lists."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def classification_markdown(report):
+    """Returns the classification report as Markdown."""
+    rows = [
+        [name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", s["support"]]
+        for name, s in report["per_class"].items()
+    ]
+    names = list(report["per_class"])
+    confusion = [[name, *row] for name, row in zip(names, report["confusion_matrix"])]
+    return "\n\n".join(
+        [
+            f"**accuracy** {report['accuracy']:.4f} · **macro-F1** {report['macro_f1']:.4f}",
+            markdown_table(["class", "precision", "recall", "F1", "support"], rows),
+            "Confusion matrix (rows: true class, columns: predicted):",
+            markdown_table(["true \\ predicted", *names], confusion),
+        ]
+    )
+
+
+def forecast_markdown(report):
+    """Returns the forecast report as Markdown: overall scores, then MAE per horizon step."""
+    methods = ("model", "naive", "seasonal_naive")
+    overall = [
+        [method, *(f"{report[method][key]:.4f}" for key in ("mae", "rmse", "smape", "mase"))] for method in methods
+    ]
+    steps = len(report["model"]["per_step"]["mae"])
+    per_step = [
+        [step + 1, *(f"{report[method]['per_step']['mae'][step]:.4f}" for method in methods)] for step in range(steps)
+    ]
+    verdict = (
+        "**The model is worse than the naive last-value forecast.**"
+        if report["worse_than_naive"]
+        else "The model beats the naive last-value forecast."
+    )
+    seasons = report["seasons"]
+    return "\n\n".join(
+        [
+            verdict,
+            markdown_table(["forecast", "MAE", "RMSE", "sMAPE %", "MASE"], overall),
+            f"Seasonal naive repeats each series' last period (estimated per series by autocorrelation: "
+            f"median {seasons['median']:g}, range {seasons['min']}-{seasons['max']} steps). "
+            "MASE divides MAE by the training series' one-step naive MAE.",
+            "MAE per horizon step:",
+            markdown_table(["step", *methods], per_step),
+        ]
+    )
+
+
+def regression_markdown(report):
+    """Returns the regression report as Markdown."""
+    rows = [[name, f"{report[name]['mae']:.4f}", f"{report[name]['rmse']:.4f}"] for name in ("model", "mean_baseline")]
+    verdict = (
+        "**The model is worse than predicting the training mean.**"
+        if report["worse_than_baseline"]
+        else "The model beats predicting the training mean."
+    )
+    return "\n\n".join([verdict, markdown_table(["prediction", "MAE", "RMSE"], rows)])

@@ -1,0 +1,43 @@
+"""Predictions and Keras metrics of a trained model on splits; forecasting goes through the registered capabilities."""
+
+from zoo.data.pipeline import input_names, make_tf_dataset, model_inputs
+from zoo.registry import model_info
+
+SPLITS = ("train", "validation", "test")
+
+
+def predict(model, split, batch_size=256):
+    """Predicts `split` in the model's scaled units.
+
+    A model registered with a `forecaster` (seq2seq) never sees the truth: it forecasts from its
+    own predictions; every other model runs `model.predict`.
+
+    Args:
+        model: a zoo model (its name is its registry key).
+        split: SeriesSplit.
+        batch_size: int.
+
+    Returns:
+        The model's output array: `(n, n_classes)`, `(n, horizon, n_features)` or `(n, 1)`.
+    """
+    info = model_info(model.name)
+    if info.forecaster is not None:
+        inputs = model_inputs(split, input_names(model), teacher_forcing=False)
+        horizon = model.outputs[0].shape[1]
+        return info.forecaster(model, inputs, horizon, batch_size=batch_size)
+    return model.predict(model_inputs(split, input_names(model)), batch_size=batch_size, verbose=0)
+
+
+def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):
+    """Evaluates `model` on each split with Keras' own metrics.
+
+    Returns:
+        Dict from split name to `{metric: value}`.
+    """
+    names = input_names(model)
+    results = {}
+    for split in splits:
+        pipeline = make_tf_dataset(dataset.split(split), input_names=names, task=task, batch_size=batch_size)
+        values = model.evaluate(pipeline, verbose=0, return_dict=True)
+        results[split] = {name: float(value) for name, value in values.items()}
+    return results

@@ -1,0 +1,221 @@
+"""The run directory: every path a training run writes, written atomically and read back in one place.
+
+A run directory holds:
+
+    .hydra/                       Hydra's composed config, settings and overrides
+    config.yaml                   the composed config, every interpolation resolved (what evaluation reads)
+    scaler.json, classes.json     scaling statistics of the training split; class names by index
+    model_summary.txt             Keras' model summary
+    checkpoints/best.keras        the best model by the monitored metric
+    checkpoints/last.keras        the last epoch's model
+    backups/                      state to resume an interrupted run
+    tensorboard/                  one TensorBoard run
+    metrics.json                  final metrics of the best checkpoint (present only when the run finished)
+    eval/                         evaluate.py's metrics.json, report.md and figures
+    export/                       exported models for serving
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+from omegaconf import OmegaConf
+
+from zoo.errors import ZooError
+
+
+def _temporary_name(path):
+    # Next to the target, so the rename stays on one file system and is atomic.
+    return path.with_name(f".{path.name}.{os.getpid()}.partial")
+
+
+def write_text_atomically(path, text):
+    """Writes `text` to `path` through a temporary file and a rename: a reader sees the old file or the new one."""
+    path = Path(path)
+    temporary = _temporary_name(path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _strict(value):
+    """Replaces non-finite floats by None, so the JSON written is strict (no bare NaN or Infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(item) for item in value]
+    return value
+
+
+def write_json_atomically(path, payload):
+    """Writes `payload` as strict JSON (sorted keys, NaN as null) to `path` atomically."""
+    write_text_atomically(path, json.dumps(_strict(payload), indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def save_model_atomically(model, path):
+    """Saves `model` as a `.keras` file atomically: a kill during the save leaves the previous file intact."""
+    path = Path(path)
+    # Keras insists on the .keras suffix, so the temporary file keeps it.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.partial.keras")
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class RunDirectory:
+    """The files of one training run.
+
+    Args:
+        path: str or Path of the run directory.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    # === Paths ===
+    @property
+    def config(self):
+        return self.path / "config.yaml"
+
+    @property
+    def hydra_dir(self):
+        return self.path / ".hydra"
+
+    @property
+    def scaler(self):
+        return self.path / "scaler.json"
+
+    @property
+    def classes(self):
+        return self.path / "classes.json"
+
+    @property
+    def model_summary(self):
+        return self.path / "model_summary.txt"
+
+    @property
+    def checkpoints(self):
+        return self.path / "checkpoints"
+
+    @property
+    def best_checkpoint(self):
+        return self.checkpoints / "best.keras"
+
+    @property
+    def last_checkpoint(self):
+        return self.checkpoints / "last.keras"
+
+    @property
+    def backups(self):
+        return self.path / "backups"
+
+    @property
+    def tensorboard(self):
+        return self.path / "tensorboard"
+
+    @property
+    def metrics(self):
+        return self.path / "metrics.json"
+
+    @property
+    def eval_dir(self):
+        return self.path / "eval"
+
+    @property
+    def eval_metrics(self):
+        return self.eval_dir / "metrics.json"
+
+    @property
+    def eval_report(self):
+        return self.eval_dir / "report.md"
+
+    @property
+    def export_dir(self):
+        return self.path / "export"
+
+    def is_finished(self):
+        """Whether the run wrote its final `metrics.json`."""
+        return self.metrics.is_file()
+
+    # === Writing ===
+    def create(self):
+        """Makes the run directory and its `checkpoints/`."""
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+
+    def write_config(self, cfg):
+        """Writes `cfg` with every interpolation resolved, so it can be read without Hydra."""
+        write_text_atomically(self.config, OmegaConf.to_yaml(cfg, resolve=True))
+
+    def write_json(self, path, payload):
+        """Writes `payload` as strict JSON to `path` (a path inside the run) atomically."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(path, payload)
+
+    def write_text(self, path, text):
+        """Writes `text` to `path` (a path inside the run) atomically."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, text)
+
+    # === Reading ===
+    def check_exists(self):
+        """Raises a ZooError unless this is a training run directory (it holds `config.yaml`)."""
+        if not self.path.is_dir():
+            raise ZooError(f"Run directory {self.path} does not exist: pass run_dir=<a directory under outputs/runs>.")
+        if not self.config.is_file():
+            raise ZooError(
+                f"{self.path} holds no {self.config.name}, so it is not a training run directory: "
+                "pass the directory that python train.py created."
+            )
+
+    def read_config(self):
+        """Returns the resolved config the run saved."""
+        self.check_exists()
+        return OmegaConf.load(self.config)
+
+    def read_json(self, path):
+        """Returns the parsed JSON file `path` of this run."""
+        return json.loads(Path(path).read_text())
+
+    def read_classes(self):
+        """Returns the class names by index that the run trained with."""
+        return self.read_json(self.classes)
+
+    def checkpoint(self, which):
+        """Resolves `which` ("best", "last" or a file path) to an existing `.keras` file."""
+        if which in ("best", "last"):
+            path = self.best_checkpoint if which == "best" else self.last_checkpoint
+            if not path.is_file():
+                raise ZooError(
+                    f"{self.path} holds no {which} checkpoint ({path}): the run stopped before its first epoch ended; "
+                    "train it again or pass ckpt=<a .keras file>."
+                )
+            return path
+        path = Path(which)
+        if not path.is_file():
+            raise ZooError(
+                f"Checkpoint file {path} does not exist: pass ckpt=best, ckpt=last or the path of a .keras file."
+            )
+        return path
+
+
+def load_checkpoint(path):
+    """Loads a `.keras` file in safe mode, turning an unreadable file into a one-line error."""
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a corrupt or foreign file
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ZooError(
+            f"Checkpoint {path} could not be loaded as a Keras model ({type(error).__name__}: {reason[:200]}): "
+            "pass a .keras file written by train.py."
+        ) from error
