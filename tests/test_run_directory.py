@@ -1,0 +1,86 @@
+"""The run directory: every path in one place, atomic strict-JSON writes, checkpoints that survive a failed save."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import compose_config
+from zoo import ZooError
+from zoo.data import DataSpec
+from zoo.registry import create_model
+from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically, write_json_atomically
+from zoo.training import check_config, open_run_directory, write_run_files
+
+
+def test_json_is_strict_and_sorted(tmp_path):
+    path = tmp_path / "metrics.json"
+    write_json_atomically(path, {"b": float("nan"), "a": [1.0, float("inf")]})
+    text = path.read_text()
+    assert json.loads(text) == {"a": [1.0, None], "b": None}
+    assert "NaN" not in text and "Infinity" not in text and text.index('"a"') < text.index('"b"')
+
+
+def test_a_write_that_fails_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "metrics.json"
+    write_json_atomically(path, {"accuracy": 0.5})
+    with pytest.raises(TypeError):
+        write_json_atomically(path, {"accuracy": object()})
+    assert json.loads(path.read_text()) == {"accuracy": 0.5}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+def test_a_failed_model_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    spec = DataSpec(timesteps=6, n_features=2, n_classes=3, horizon=2)
+    model = create_model("last_state", spec, units=4)
+    path = tmp_path / "last.keras"
+    save_model_atomically(model, path)
+    before = path.read_bytes()
+
+    def broken_save(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as handle:
+            handle.write(b"half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", broken_save)
+    with pytest.raises(OSError):
+        save_model_atomically(model, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.keras"]
+    monkeypatch.undo()
+    series = {"series": np.zeros((1, 6, 2), "float32")}
+    np.testing.assert_array_equal(load_checkpoint(path).predict(series, verbose=0), model.predict(series, verbose=0))
+
+
+def test_checkpoint_names_resolve_and_missing_ones_are_one_line_errors(tmp_path):
+    run = RunDirectory(tmp_path)
+    with pytest.raises(ZooError, match=r"holds no best checkpoint .* train it again or pass ckpt=<a .keras file>"):
+        run.checkpoint("best")
+    with pytest.raises(ZooError, match=r"Checkpoint file nowhere.keras does not exist"):
+        run.checkpoint("nowhere.keras")
+    with pytest.raises(ZooError, match=r"holds no config.yaml, so it is not a training run directory"):
+        run.read_config()
+    (tmp_path / "garbage.keras").write_bytes(b"\x00\x01 not a zip")
+    with pytest.raises(ZooError, match=r"could not be loaded as a Keras model \(.*\): pass a .keras file written by train.py"):
+        load_checkpoint(tmp_path / "garbage.keras")
+
+
+def test_training_steps_run_on_their_own(tmp_path):
+    cfg = compose_config(overrides=["debug=smoke"], output_dir=tmp_path)
+    assert check_config(cfg).name == "classify"
+    bad = compose_config(overrides=["debug=smoke", "trainer.learning_rate=-1"], output_dir=tmp_path)
+    with pytest.raises(ZooError, match="trainer.learning_rate, expected a positive number, got -1"):
+        check_config(bad)
+    run = open_run_directory(cfg)
+    from zoo.assemble import build_dataset, build_model
+
+    dataset = build_dataset(cfg.data)
+    summary = write_run_files(run, cfg, dataset, build_model(cfg.model, dataset.spec))
+    assert "encoder_lstm_0" in summary and run.model_summary.read_text() == summary
+    assert run.read_classes() == dataset.class_names
+    assert run.read_config().model.name == "last_state"
+    assert json.loads(run.scaler.read_text())["mean"] == dataset.scaler.mean.tolist()
+    run.metrics.write_text("{}")
+    with pytest.raises(ZooError, match="already holds a finished run"):
+        open_run_directory(cfg)
