@@ -2,6 +2,7 @@
 
 import contextlib
 import inspect
+import os
 
 import keras
 from hydra.core.hydra_config import HydraConfig
@@ -30,9 +31,10 @@ def register_resolvers():
     """Registers the resolvers configs use to read the zoo's own rules instead of repeating them.
 
     `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
-    direction it improves in ("max" or "min"), and `${zoo.default_head:<model>}` the first head the
-    model registered.
+    direction it improves in ("max" or "min"), `${zoo.default_head:<model>}` the first head the
+    model registered, and `${zoo.cwd:}` the directory the command was started from.
     """
+    OmegaConf.register_new_resolver("zoo.cwd", os.getcwd, replace=True)
     OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
     OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
     OmegaConf.register_new_resolver("zoo.default_head", lambda name: model_info(name).default_head, replace=True)
