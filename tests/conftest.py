@@ -37,9 +37,14 @@ def compose_config(name="train", overrides=(), output_dir=None):
 
 
 def run_cli(script, *args, cwd=ROOT, check=True, env=None):
-    """Runs `python <script> <args>` from the repository root and returns the CompletedProcess."""
+    """Runs `python <script> <args>` (or `python -m <module> <args>` for script="-m") from the repository root.
+
+    Returns:
+        The CompletedProcess.
+    """
+    command = [sys.executable, *([script] if script == "-m" else [str(ROOT / script)]), *args]
     completed = subprocess.run(
-        [sys.executable, str(ROOT / script), *args],
+        command,
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -5,6 +5,7 @@ never which task it is: `get_task(cfg.model.head).compile_arguments()`.
 """
 
 import keras
+import numpy as np
 
 from zoo.errors import ZooError
 from zoo.figures import confusion_matrix_figure, forecast_figure
@@ -116,6 +117,23 @@ class Task:
         """One line for the training log about the scores in original units, or None."""
         return None
 
+    def outputs(self, predictions, scaler, classes):
+        """Turns the model's outputs for new series into what a user reads, in original units.
+
+        Args:
+            predictions: the model's output array.
+            scaler: the run's Standardizer.
+            classes: the run's class names by index.
+
+        Returns:
+            Dict from name to array, one row per series.
+        """
+        raise NotImplementedError
+
+    def columns(self, outputs, classes, feature_names):
+        """Returns `(header, values)`: the CSV columns of `outputs`, values `(n, len(header))`."""
+        raise NotImplementedError
+
 
 class ClassifyTask(Task):
     """Class probabilities from a softmax; trained with sparse cross-entropy, monitored by validation accuracy."""
@@ -148,6 +166,13 @@ class ClassifyTask(Task):
 
     def summary_scalars(self, scores):
         return {"eval/test_macro_f1": scores["macro_f1"]}
+
+    def outputs(self, predictions, scaler, classes):
+        return {"class": np.asarray(classes, dtype=object)[predictions.argmax(axis=1)], "probabilities": predictions}
+
+    def columns(self, outputs, classes, feature_names):
+        header = ["class", *(f"probability_{name}" for name in classes)]
+        return header, np.column_stack([outputs["class"], outputs["probabilities"]])
 
     def headline(self, metrics, evaluation):
         values = super().headline(metrics, evaluation)
@@ -229,6 +254,14 @@ class ForecastTask(Task):
             values["naive_mae"] = metrics[self.report_key]["naive"]["mae"]
         return values
 
+    def outputs(self, predictions, scaler, classes):
+        return {"forecast": scaler.inverse_transform(predictions)}
+
+    def columns(self, outputs, classes, feature_names):
+        forecast = outputs["forecast"]
+        header = [f"step_{step + 1}_{name}" for step in range(forecast.shape[1]) for name in feature_names]
+        return header, forecast.reshape(len(forecast), -1)
+
     def log_line(self, metrics):
         scores = metrics[self.report_key]
         return (
@@ -276,6 +309,12 @@ class RegressTask(Task):
 
     def summary_scalars(self, scores):
         return {"eval/model_mae": scores["model"]["mae"], "eval/model_rmse": scores["model"]["rmse"]}
+
+    def outputs(self, predictions, scaler, classes):
+        return {"value": scaler.inverse_transform_targets(predictions[:, 0])}
+
+    def columns(self, outputs, classes, feature_names):
+        return ["value"], outputs["value"][:, None]
 
 
 TASKS = {task.name: task for task in (ClassifyTask(), ForecastTask(), RegressTask())}

@@ -81,4 +81,5 @@ def read_long_csv(path, *, id_column, time_column, feature_columns, label_column
         static=np.asarray(static, dtype="float64") if static_columns else None,
         origins=origins,
         source=str(path),
+        ids=[str(series_id) for series_id in rows],
     )

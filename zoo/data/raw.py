@@ -26,6 +26,7 @@ class RawSeries:
         origins: list of str, where each series came from ("file, line 12"), for error messages.
         source: str. The file read.
         class_names: list of str declared by the file (.ts @classLabel), or None.
+        ids: list of str naming each series (a CSV's id column), or None for its position.
     """
 
     series: list
@@ -35,6 +36,7 @@ class RawSeries:
     origins: list = None
     source: str = ""
     class_names: list = None
+    ids: list = None
 
     def keep(self, indices):
         """Returns the series at `indices` only."""
@@ -46,6 +48,7 @@ class RawSeries:
             origins=[self.origins[i] for i in indices],
             source=self.source,
             class_names=self.class_names,
+            ids=None if self.ids is None else [self.ids[i] for i in indices],
         )
 
 

@@ -1,0 +1,122 @@
+"""`python -m zoo.predict run_dir=<run> input=<file .ts|.csv|.npz> [output=<file.csv>] [ckpt=best|last]`.
+
+Reads new series, applies the run's missing-value policy, scaling, padding, mask and static
+covariates, and writes one CSV row per series: its id, then the predicted class and every class
+probability, the forecast in original units, or the regressed value.
+"""
+
+import csv
+import io
+import logging
+from pathlib import Path
+
+import hydra
+import numpy as np
+
+from zoo.cli import run_task
+from zoo.config import check_required
+from zoo.data.csv_format import read_long_csv
+from zoo.data.npz_format import read_npz
+from zoo.data.raw import apply_missing_policy
+from zoo.data.ts_format import read_ts
+from zoo.device import configure_device
+from zoo.errors import ZooError
+from zoo.run_directory import write_text_atomically
+from zoo.trained_run import load_run
+
+log = logging.getLogger(__name__)
+
+CSV_DEFAULTS = {"id_column": "series_id", "time_column": "time", "feature_columns": ["value"], "static_columns": []}
+
+
+def read_series(path, run_config):
+    """Reads a .ts, long .csv or .npz file of series to predict; labels and targets are optional.
+
+    Returns:
+        A RawSeries with no missing values left (the run's `data.missing` policy applied).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ZooError(f"Input file {path} does not exist: pass input=<a .ts, .csv or .npz file>.")
+    suffix = path.suffix.lower()
+    if suffix == ".ts":
+        raw = read_ts(path)
+    elif suffix == ".csv":
+        raw = read_long_csv(path, **_csv_columns(path, run_config.data))
+    elif suffix == ".npz":
+        with np.load(path, allow_pickle=False) as arrays:
+            has_y = "y" in arrays.files
+        raw = read_npz(path, y_type=run_config.data.get("y_type", "class") if has_y else "none")
+    else:
+        raise ZooError(f"Input file {path} is not .ts, .csv or .npz: convert it to one of those formats.")
+    return apply_missing_policy(raw, run_config.data.get("missing", "interpolate"))
+
+
+def _csv_columns(path, data_cfg):
+    """The run's CSV column names (or data/csv.yaml's), keeping label and target columns only if the file has them."""
+    columns = {key: data_cfg.get(key, default) for key, default in CSV_DEFAULTS.items()}
+    columns = {key: list(value) if key.endswith("columns") else value for key, value in columns.items()}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        raise ZooError(f"{path} is not UTF-8 text: pass a CSV file.") from None
+    for key in ("label_column", "target_column"):
+        name = data_cfg.get(key)
+        columns[key] = name if name in header else None
+    return columns
+
+
+def check_labels(raw, run):
+    """Refuses labels the run never saw (a classifier cannot predict them)."""
+    if raw.labels is None or not run.classes:
+        return
+    unknown = sorted(set(raw.labels) - set(run.classes))
+    if unknown:
+        raise ZooError(
+            f"{raw.source}: label {unknown[0]!r} is not one of the run's classes {run.classes}: "
+            "remove those series or their labels."
+        )
+
+
+def prediction_table(raw, run, outputs):
+    """Returns the CSV text: an `id` column, then the task's columns."""
+    header, values = run.task.columns(outputs, run.classes, run.feature_names)
+    ids = raw.ids or [str(index) for index in range(len(raw.series))]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", *header])
+    for series_id, row in zip(ids, values):
+        writer.writerow([series_id, *(_cell(value) for value in row)])
+    return buffer.getvalue()
+
+
+def _cell(value):
+    return f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def predict_file(cfg):
+    """Predicts every series of `cfg.input` with the run `cfg.run_dir`; writes and returns the CSV path."""
+    check_required(cfg)
+    configure_device("auto")
+    run = load_run(cfg.run_dir, ckpt=cfg.ckpt)
+    raw = read_series(cfg.input, run.config)
+    check_labels(raw, run)
+    outputs = run.predict(raw.series, static=raw.static, batch_size=cfg.batch_size)
+    output = Path(cfg.output) if cfg.output else run.run.path / "predictions" / f"{Path(cfg.input).name}.csv"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(output, prediction_table(raw, run, outputs))
+    if raw.labels is not None and "class" in outputs:
+        accuracy = float(np.mean(outputs["class"] == np.asarray(raw.labels, dtype=object)))
+        log.info(f"The file's labels agree with {accuracy:.4f} of the predictions.")
+    log.info(f"Wrote {len(raw.series)} predictions to {output}")
+    return output
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
+def main(cfg):
+    run_task(predict_file, cfg)
+
+
+if __name__ == "__main__":
+    main()

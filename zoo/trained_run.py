@@ -1,0 +1,154 @@
+"""A finished run as a Python object: `zoo.load_run(run_dir).predict(series)` in original units.
+
+Example:
+
+    run = zoo.load_run("outputs/runs/2026-11-22/10-00-00-000000_last_state")
+    outputs = run.predict(series)              # (n, timesteps, features), or a list of (length, features)
+    outputs["class"], outputs["probabilities"] # classify; "forecast" or "value" for the other heads
+    run.classes, run.config.model.units
+"""
+
+import numpy as np
+
+from zoo.data.dataset import SeriesSplit, Standardizer
+from zoo.errors import ZooError
+from zoo.evaluation import read_run_config
+from zoo.prediction import predict
+from zoo.registry import model_info
+from zoo.run_directory import RunDirectory, load_checkpoint
+from zoo.tasks import get_task
+
+
+def load_run(run_dir, ckpt="best"):
+    """Loads a finished training run for prediction.
+
+    Args:
+        run_dir: path of a directory `python train.py` wrote.
+        ckpt: "best", "last" or the path of a `.keras` file trained with the run's config.
+
+    Returns:
+        A `TrainedRun`.
+    """
+    return TrainedRun(run_dir, ckpt=ckpt)
+
+
+class TrainedRun:
+    """A run's model with its scaling, class names and input contract.
+
+    Args:
+        run_dir: path of the run directory.
+        ckpt: "best", "last" or a `.keras` path.
+
+    Attributes:
+        config: the resolved config the run trained with.
+        classes: class names by index (empty without labels).
+        model: the reloaded Keras model.
+        task: the Task of the run's head.
+    """
+
+    def __init__(self, run_dir, ckpt="best"):
+        self.run = RunDirectory(run_dir)
+        self.config = read_run_config(self.run)
+        self.classes = self.run.read_classes()
+        self.scaler = Standardizer.load(self.run.scaler)
+        self.task = get_task(self.config.model.head)
+        self.model = load_checkpoint(self.run.checkpoint(ckpt))
+        if self.model.name != self.config.model.name:
+            raise ZooError(
+                f"Checkpoint {ckpt} holds a {self.model.name!r} model but the run was trained with "
+                f"model={self.config.model.name}: pass a checkpoint from this run."
+            )
+        self.info = model_info(self.model.name)
+        shapes = {tensor.name: tuple(tensor.shape[1:]) for tensor in self.model.inputs}
+        self.timesteps, self.n_features = shapes["series"]  # timesteps is None unless the length is fixed
+        self.takes_mask = "mask" in shapes
+        self.n_static = shapes["static"][0] if "static" in shapes else 0
+
+    @property
+    def feature_names(self):
+        """Channel names: the run's CSV feature columns, else `feature_0`, `feature_1`, ..."""
+        names = self.config.data.get("feature_columns")
+        return list(names) if names and len(names) == self.n_features else [f"feature_{i}" for i in range(self.n_features)]
+
+    def predict(self, series, lengths=None, static=None, batch_size=256):
+        """Predicts new series in original units, with the run's scaling, padding, mask and static covariates.
+
+        Args:
+            series: array `(n, timesteps, n_features)` (right-padded when `lengths` is given), or a
+                list of `(length, n_features)` arrays of any lengths.
+            lengths: optional int array `(n,)` of valid steps per series of a padded array.
+            static: array `(n, n_static)` when the run trained with static covariates.
+            batch_size: int.
+
+        Returns:
+            Dict of arrays with one row per series: `class` and `probabilities` (classify),
+            `forecast` `(n, horizon, n_features)` (forecast) or `value` `(n,)` (regress).
+        """
+        split = self.scaler.transform(self.prepare(series, lengths, static))
+        return self.task.outputs(predict(self.model, split, batch_size), self.scaler, self.classes)
+
+    def prepare(self, series, lengths=None, static=None):
+        """Checks new series against the run's input contract and pads them; returns an unscaled SeriesSplit."""
+        rows = _as_rows(series, lengths, self.n_features)
+        count = len(rows)
+        longest = max(len(row) for row in rows)
+        steps = self.timesteps or longest
+        if longest > steps:
+            raise ZooError(
+                f"A series has {longest} steps but {self.model.name} reads at most {steps} (its input length is "
+                f"fixed to the training length): cut the series to {steps} steps."
+            )
+        lengths = np.asarray([len(row) for row in rows], dtype="int32")
+        if not self.takes_mask and (lengths != steps).any():
+            raise ZooError(
+                f"The run trained on equal-length series, so its model has no mask: pass series of "
+                f"{steps} steps each, or retrain on data of varying lengths."
+            )
+        padded = np.zeros((count, steps, self.n_features), dtype="float32")
+        for index, row in enumerate(rows):
+            padded[index, : len(row)] = row
+        return SeriesSplit(
+            series=padded,
+            labels=np.zeros(count, dtype="int32"),
+            future=np.zeros((count, 0, self.n_features), dtype="float32"),
+            lengths=lengths,
+            static=_checked_static(static, count, self.n_static),
+        )
+
+
+def _as_rows(series, lengths, n_features):
+    """Returns a list of `(length, n_features)` float arrays, refusing wrong shapes and non-finite values."""
+    if isinstance(series, np.ndarray) and series.ndim == 3:
+        lengths = np.full(len(series), series.shape[1]) if lengths is None else np.asarray(lengths)
+        if len(lengths) != len(series) or (lengths < 1).any() or (lengths > series.shape[1]).any():
+            raise ZooError(f"lengths must give 1 to {series.shape[1]} valid steps for each of the {len(series)} series.")
+        rows = [series[i, : lengths[i]] for i in range(len(series))]
+    else:
+        if lengths is not None:
+            raise ZooError("lengths is only for a padded (n, timesteps, n_features) array; a list gives each series whole.")
+        rows = [np.asarray(row, dtype="float32") for row in series]
+    if not rows:
+        raise ZooError("No series to predict: pass at least one.")
+    for index, row in enumerate(rows):
+        if row.ndim != 2 or row.shape[1] != n_features or len(row) < 1:
+            raise ZooError(
+                f"Series {index} has shape {row.shape} but the run was trained on {n_features} features per step: "
+                f"pass arrays of shape (length, {n_features})."
+            )
+        if not np.isfinite(row).all():
+            raise ZooError(f"Series {index} holds NaN or infinite values: fill or drop them before predicting.")
+    return [row.astype("float32") for row in rows]
+
+
+def _checked_static(static, count, n_static):
+    if n_static == 0:
+        if static is not None:
+            raise ZooError("The run trained without static covariates: pass static=None.")
+        return None
+    static = None if static is None else np.asarray(static, dtype="float32")
+    if static is None or static.shape != (count, n_static):
+        shape = None if static is None else static.shape
+        raise ZooError(f"The run trained with {n_static} static covariates: pass static of shape ({count}, {n_static}), got {shape}.")
+    if not np.isfinite(static).all():
+        raise ZooError("static holds NaN or infinite values: fill them before predicting.")
+    return static
