@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 train: $(VENV)/.installed
 	$(BIN)/python train.py $(ARGS)
 
+# Two test processes: the machines have two cores and most tests keep one busy.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench $(ARGS)

@@ -84,3 +84,16 @@ def test_training_steps_run_on_their_own(tmp_path):
     run.metrics.write_text("{}")
     with pytest.raises(ZooError, match="already holds a finished run"):
         open_run_directory(cfg)
+
+
+def test_a_diverging_run_stops_at_once_keeps_its_checkpoint_and_writes_no_metrics(tmp_path):
+    from zoo.training import train
+
+    overrides = ["debug=smoke", "model.head=forecast", "trainer.epochs=3", "trainer.optimizer._target_=keras.optimizers.SGD",
+                 "trainer.learning_rate=1e6", "trainer.clipnorm=null", "~callbacks.reduce_lr_on_plateau"]
+    cfg = compose_config(overrides=overrides, output_dir=tmp_path)
+    with pytest.raises(ZooError, match=r"The training loss became (nan|inf) at epoch 1, step \d+; the run stopped .* lower trainer.learning_rate"):
+        train(cfg)
+    run = RunDirectory(tmp_path)
+    assert not run.metrics.exists() and not run.best_checkpoint.exists()
+    assert run.config.is_file()  # the run stays inspectable

@@ -42,3 +42,10 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
             _discard_unstarted_run()
         print(f"Error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, not Keras' and Hydra's tracebacks. Files are written atomically, so
+        # everything already in the run directory is whole.
+        if discard_unstarted_run:
+            _discard_unstarted_run()
+        print("Interrupted: stopped at your request; files already written are complete.", file=sys.stderr)
+        raise SystemExit(130) from None

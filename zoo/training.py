@@ -1,6 +1,7 @@
 """`train(cfg)`: a short sequence of named steps, each a function of its own (check, prepare, build, fit, score, write)."""
 
 import logging
+import math
 import sys
 import time
 
@@ -121,7 +122,7 @@ def fit(model, dataset, task, cfg, run, summary):
     Returns:
         The Keras History.
     """
-    callbacks = [BestAndLastCheckpoint(run, cfg.monitor)]
+    callbacks = [StopOnNonFiniteLoss(), BestAndLastCheckpoint(run, cfg.monitor)]
     callbacks += build_callbacks(cfg, run_config=cfg, model_summary=summary)
     callbacks.append(EpochLog(cfg.trainer.epochs))
     names = input_names(model)
@@ -177,6 +178,31 @@ def model_summary(model):
     lines = []
     model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=100)
     return "\n".join(lines) + "\n"
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite loss, naming the epoch and step and what to try.
+
+    The checkpoints keep the last finite epoch's model and no `metrics.json` is written, so a
+    diverged run never looks finished (unlike `keras.callbacks.TerminateOnNaN`, which ends `fit`
+    normally).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise ZooError(
+                f"The training loss became {float(loss)} at epoch {self._epoch + 1}, step {batch + 1}; the run stopped "
+                "and keeps its last good checkpoint: lower trainer.learning_rate, set trainer.clipnorm, "
+                "or keep trainer.precision=float32."
+            )
 
 
 class BestAndLastCheckpoint(keras.callbacks.Callback):
