@@ -17,9 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 train: $(VENV)/.installed
 	$(BIN)/python train.py $(ARGS)
 
-# Two test processes: the machines have two cores and most tests keep one busy.
+# Two test processes (the machines have two cores and most tests keep one busy); one file per
+# process at a time, so a module's shared runs (README commands, smoke runs) are made once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n 2 $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench $(ARGS)
