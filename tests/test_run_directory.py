@@ -97,3 +97,20 @@ def test_a_diverging_run_stops_at_once_keeps_its_checkpoint_and_writes_no_metric
     run = RunDirectory(tmp_path)
     assert not run.metrics.exists() and not run.best_checkpoint.exists()
     assert run.config.is_file()  # the run stays inspectable
+
+
+def test_data_paths_are_saved_absolute_so_a_run_evaluates_from_anywhere(tmp_path, monkeypatch):
+    from conftest import ROOT
+    from zoo.assemble import build_dataset, build_model
+
+    monkeypatch.chdir(ROOT)
+    overrides = ["data=ts", "data.train_path=data/examples/tiny_TRAIN.ts", "data.test_path=data/examples/tiny_TEST.ts"]
+    cfg = compose_config(overrides=overrides, output_dir=tmp_path / "run")
+    dataset = build_dataset(cfg.data)
+    run = open_run_directory(cfg)
+    write_run_files(run, cfg, dataset, build_model(cfg.model, dataset.spec))
+    saved = run.read_config().data
+    assert saved.train_path == str(ROOT / "data" / "examples" / "tiny_TRAIN.ts")
+    assert saved.test_path == str(ROOT / "data" / "examples" / "tiny_TEST.ts")
+    monkeypatch.chdir(tmp_path)
+    assert len(build_dataset(saved).test) == len(dataset.test)

@@ -68,6 +68,7 @@ def export_run(cfg):
     check_required(cfg)
     one_of("format", cfg.format, FORMATS)
     configure_device("auto")
+    logging.getLogger("tf2onnx").setLevel(logging.WARNING)  # its conversion steps are not news to a user
     run = load_run(cfg.run_dir, ckpt=cfg.ckpt)
     keras_format, suffix = FORMATS[cfg.format]
     export_dir = run.run.export_dir

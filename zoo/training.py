@@ -4,9 +4,10 @@ import logging
 import math
 import sys
 import time
+from pathlib import Path
 
 import keras
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from zoo.assemble import build_callbacks, build_dataset, build_model, build_optimizer
 from zoo.config import check_required, check_trainer
@@ -107,8 +108,9 @@ def write_run_files(run, cfg, dataset, model):
         The model summary text.
     """
     run.create()
-    # Resolved, so evaluate.py can rebuild the data without Hydra's run-time interpolations.
-    run.write_config(cfg)
+    # Resolved, so evaluate.py can rebuild the data without Hydra's run-time interpolations, and
+    # with absolute data paths, so the run evaluates from any directory.
+    run.write_config(with_absolute_data_paths(cfg))
     run.write_json(run.scaler, dataset.scaler.to_dict())
     run.write_json(run.classes, dataset.class_names)
     summary = model_summary(model)
@@ -171,6 +173,15 @@ def write_results(run, cfg, task, metrics):
 
 
 # === Helpers ===
+
+
+def with_absolute_data_paths(cfg):
+    """Returns a resolved copy of `cfg` whose `data.*_path` values are absolute."""
+    saved = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+    for key, value in saved.data.items():
+        if key.endswith("_path") and value:
+            saved.data[key] = str(Path(value).resolve())
+    return saved
 
 
 def model_summary(model):
