@@ -62,6 +62,21 @@ def train_cli(run_dir, *overrides):
     return json.loads((Path(run_dir) / "metrics.json").read_text())
 
 
+def train_in_process(run_dir, *overrides):
+    """Trains with `zoo.training.train` in this process (where the CLI is not under test); returns metrics.json."""
+    from zoo.training import train
+
+    train(compose_config(overrides=overrides, output_dir=run_dir))
+    return json.loads((Path(run_dir) / "metrics.json").read_text())
+
+
+def evaluate_in_process(run_dir, *overrides):
+    """Runs `zoo.evaluation.evaluate` on a run in this process; returns eval/metrics.json."""
+    from zoo.evaluation import evaluate
+
+    return evaluate(compose_config("evaluate", overrides=[f"run_dir={run_dir}", *overrides]))
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """A finished `debug=smoke` run of the default model, shared by the tests that only read it."""

@@ -1,10 +1,12 @@
-"""Your own data through the CLI: each file format trains, variable lengths and static covariates run end to end."""
+"""Your own data end to end (trained in-process; the CLI is covered by test_readme_commands): formats, masks, static covariates."""
 
 import json
 
 import pytest
 
-from conftest import EXAMPLE_DATA, run_cli, train_cli
+import keras
+
+from conftest import EXAMPLE_DATA, evaluate_in_process, run_cli, train_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -12,28 +14,31 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("data", ["ts", "csv", "npz"])
 def test_each_file_format_trains_and_evaluates(tmp_path, data):
     run = tmp_path / data
-    metrics = train_cli(run, f"data={data}", *EXAMPLE_DATA[data], "trainer.epochs=2")
+    metrics = train_in_process(run, f"data={data}", *EXAMPLE_DATA[data], "trainer.epochs=2")
     assert json.loads((run / "classes.json").read_text()) == ["damped", "sine"]
-    run_cli("evaluate.py", f"run_dir={run}")
+    evaluate_in_process(run)
     evaluated = json.loads((run / "eval" / "metrics.json").read_text())
     assert evaluated["test"]["accuracy"] == metrics["test"]["accuracy"]
 
 
 def test_variable_length_synthetic_smoke_run_uses_the_mask(tmp_path):
-    metrics = train_cli(tmp_path / "run", "debug=smoke", "data.min_length=24", "model=attention")
-    log = (tmp_path / "run" / "train.log").read_text()
-    assert "variable_length=True" in log and 0 <= metrics["test"]["accuracy"] <= 1
+    metrics = train_in_process(tmp_path / "run", "debug=smoke", "data.min_length=24", "model=attention")
+    model = keras.saving.load_model(tmp_path / "run" / "checkpoints" / "best.keras")
+    assert "mask" in [tensor.name for tensor in model.inputs] and 0 <= metrics["test"]["accuracy"] <= 1
 
 
 @pytest.mark.parametrize("mode", ["concat", "initial_state"])
-def test_both_static_modes_train_through_the_cli(tmp_path, mode):
-    metrics = train_cli(tmp_path / mode, "debug=smoke", "data.n_static=3", f"model.static_mode={mode}")
-    assert "n_static=3" in (tmp_path / mode / "train.log").read_text()
+def test_both_static_modes_train_end_to_end(tmp_path, mode):
+    metrics = train_in_process(tmp_path / mode, "debug=smoke", "data.n_static=3", f"model.static_mode={mode}")
+    model = keras.saving.load_model(tmp_path / mode / "checkpoints" / "best.keras")
+    assert tuple(model.get_layer("static").output.shape) == (None, 3)
+    static_layer = "static_concat" if mode == "concat" else "static_to_forward_h"
+    assert static_layer in [layer.name for layer in model.layers]
     assert metrics["train"]["loss"] > 0
 
 
 def test_forecasting_from_a_ts_file_holds_out_the_horizon(tmp_path):
-    metrics = train_cli(tmp_path / "run", "data=ts", *EXAMPLE_DATA["ts"], "data.horizon=4", "model=seq2seq", "trainer.epochs=2")
+    metrics = train_in_process(tmp_path / "run", "data=ts", *EXAMPLE_DATA["ts"], "data.horizon=4", "model=seq2seq", "trainer.epochs=2")
     assert metrics["forecast"]["decoding"] == "autoregressive"
     assert len(metrics["forecast"]["model"]["per_step"]["mae"]) == 4
 

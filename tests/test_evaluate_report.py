@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli, train_cli
+from conftest import ROOT, evaluate_in_process, run_cli, train_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +31,8 @@ def test_classifier_report_has_per_class_scores_and_a_confusion_matrix(smoke_run
 
 def test_forecaster_report_compares_with_baselines_per_step(tmp_path):
     run = tmp_path / "s2s"
-    train_cli(run, "model=seq2seq", "debug=smoke")
-    run_cli("evaluate.py", f"run_dir={run}", "ckpt=last")
+    train_in_process(run, "model=seq2seq", "debug=smoke")
+    evaluate_in_process(run, "ckpt=last")
     report = json.loads((run / "eval" / "metrics.json").read_text())
     forecast = report["forecast"]
     assert report["checkpoint"].endswith("last.keras")

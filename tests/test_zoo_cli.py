@@ -1,4 +1,4 @@
-"""Every model through the CLI: it learns, evaluate.py scores it, and zoo.anatomy describes it."""
+"""Every model learns and evaluation reproduces its scores (in-process), and zoo.anatomy describes it (CLI)."""
 
 import json
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_cli, train_cli
+from conftest import ROOT, evaluate_in_process, train_in_process
 from zoo import list_models, model_info
 
 pytestmark = pytest.mark.slow
@@ -16,7 +16,7 @@ CASES = [(name, []) for name in list_models()] + [("cnn_lstm", ["model.head=fore
 
 @pytest.mark.parametrize("name, extra", CASES, ids=[f"{n}{'-' + e[0] if e else ''}" for n, e in CASES])
 def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
-    metrics = train_cli(tmp_path / "run", f"model={name}", "debug=quick", *extra)
+    metrics = train_in_process(tmp_path / "run", f"model={name}", "debug=quick", *extra)
     if metrics["task"] == "classify":
         n_classes = 5
         assert metrics["test"]["accuracy"] > 1 / n_classes + 0.2
@@ -25,7 +25,7 @@ def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
         assert forecast["model"]["mae"] < 0.9 * forecast["naive"]["mae"]
         assert forecast["worse_than_naive"] is False
         assert forecast["decoding"] == model_info(name).decoding
-        run_cli("evaluate.py", f"run_dir={tmp_path / 'run'}")
+        evaluate_in_process(tmp_path / "run")
         evaluated = json.loads((tmp_path / "run" / "eval" / "metrics.json").read_text())
         assert evaluated["forecast"]["model"]["mae"] == pytest.approx(forecast["model"]["mae"], rel=1e-6)
         assert evaluated["forecast"]["model"]["rmse"] == pytest.approx(forecast["model"]["rmse"], rel=1e-6)
