@@ -74,3 +74,19 @@ def test_max_series_caps_each_file_by_seed():
     again = assemble_dataset(data, max_series=20, seed=3)
     assert len(first.train) + len(first.validation) + len(first.test) == 20
     np.testing.assert_array_equal(first.train.series, again.train.series)
+
+
+def test_an_infinite_value_names_its_series_and_is_not_called_missing():
+    data = raw([[1, 2, 3], [1, np.inf, 3]], labels=["a", "b"])
+    for policy in ("interpolate", "drop", "error"):
+        with pytest.raises(ZooError, match=r"train.ts, line 2: holds an infinite value, which no missing-value policy fills"):
+            apply_missing_policy(data, policy)
+
+
+def test_huge_values_scale_in_float64_instead_of_collapsing_to_zero():
+    rng = np.random.default_rng(0)
+    series = [list(1e30 * (1 + rng.normal(size=12))) for _ in range(20)]
+    dataset = assemble_dataset(raw(series, labels=["a", "b"] * 10), val_fraction=0.2, test_fraction=0.2, seed=0)
+    assert np.isfinite(dataset.scaler.std).all() and dataset.scaler.std[0] > 1e29
+    scaled = dataset.train.series[dataset.train.mask]
+    assert abs(scaled.mean()) < 0.2 and 0.8 < scaled.std() < 1.2

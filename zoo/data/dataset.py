@@ -105,19 +105,28 @@ class Standardizer:
     target_std: float = None
 
     @staticmethod
-    def _moments(values, axis=0):
+    def _moments(values, what):
+        # float64: the variance of float32 values near 1e30 overflows float32 and would scale a
+        # channel to zeros without a word.
+        values = np.asarray(values, dtype="float64")
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(std)).reshape(-1))
+        if bad.size:
+            raise ZooError(
+                f"The scaling statistics of {what} {bad[0]} are not finite (values beyond float range in "
+                "the training split): rescale that channel in your data before training."
+            )
         # A constant column would divide by zero; leave it unscaled instead.
-        std = values.std(axis=axis)
-        return values.mean(axis=axis), np.where(std > 1e-8, std, 1.0)
+        return mean, np.where(std > 1e-8, std, 1.0)
 
     @classmethod
     def fit(cls, split):
-        """Returns a Standardizer fitted on `split` (the training split)."""
-        scaler = cls(*cls._moments(split.series[split.mask]))
+        """Returns a Standardizer fitted on `split` (the training split), in float64."""
+        scaler = cls(*cls._moments(split.series[split.mask], "channel"))
         if split.static is not None:
-            scaler.static_mean, scaler.static_std = cls._moments(split.static)
+            scaler.static_mean, scaler.static_std = cls._moments(split.static, "static covariate")
         if split.targets is not None:
-            mean, std = cls._moments(split.targets)
+            mean, std = cls._moments(split.targets, "regression target")
             scaler.target_mean, scaler.target_std = float(mean), float(std)
         return scaler
 
@@ -216,7 +225,7 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None):
         arrays += [array for array in (split.static, split.targets) if array is not None]
         if not all(np.isfinite(array).all() for array in arrays):
             raise ZooError(
-                f"The {name} split holds NaN or infinite values: clean the data or set data.missing=interpolate."
+                f"The {name} split holds NaN or infinite values after the missing-value policy: remove them from the data."
             )
     scaler = Standardizer.fit(train)
     spec = DataSpec(

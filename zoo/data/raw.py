@@ -75,6 +75,12 @@ def apply_missing_policy(raw, policy):
         A RawSeries without NaN in its series.
     """
     one_of("missing", policy, MISSING_POLICIES)
+    infinite = next((i for i, values in enumerate(raw.series) if np.isinf(values).any()), None)
+    if infinite is not None:
+        raise ZooError(
+            f"{raw.origins[infinite]}: holds an infinite value, which no missing-value policy fills: "
+            "replace it with a number or with ? (missing)."
+        )
     gaps = [i for i, values in enumerate(raw.series) if np.isnan(values).any()]
     if not gaps:
         return raw
