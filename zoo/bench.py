@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -26,6 +25,7 @@ from zoo.device import configure_device, seed_everything
 from zoo.markdown import markdown_table
 from zoo.prediction import predict
 from zoo.registry import create_model, list_models, model_info
+from zoo.run_directory import RunDirectory
 from zoo.tasks import get_task
 
 
@@ -85,7 +85,8 @@ def time_default_run():
         started = time.perf_counter()
         subprocess.run([sys.executable, "train.py", f"hydra.run.dir={run_dir}"], check=True, capture_output=True)
         seconds = time.perf_counter() - started
-        metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+        run = RunDirectory(run_dir)
+        metrics = run.read_json(run.metrics)
     return seconds, metrics
 
 

@@ -25,7 +25,8 @@ def find_runs(paths):
     for path in map(Path, paths):
         if not path.exists():
             raise ZooError(f"{path} does not exist: pass a run directory or a directory of runs (e.g. a sweep).")
-        runs.update(p.parent for p in path.rglob("metrics.json") if (p.parent / "config.yaml").is_file())
+        finished = (RunDirectory(found.parent) for found in path.rglob(RunDirectory(path).metrics.name))
+        runs.update(run.path for run in finished if run.is_finished() and run.config.is_file())
     if not runs:
         raise ZooError(f"No finished runs (metrics.json + config.yaml) under {', '.join(map(str, paths))}.")
     return sorted(runs)

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from model_checks import check_model, default_task, toy_batch, toy_dataset
-from zoo import ZooError, create_model, list_models, model_info
+from zoo import ZooError, create_model, list_models
 from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, MaskSteps
 
 
