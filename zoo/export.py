@@ -2,10 +2,9 @@
 
 Writes under `<run>/export/` through Keras' own `model.export`: a SavedModel with a
 `serving_default` signature over the named inputs (`series`, and `mask`/`static` where the run
-has them; batch and length left open where the model allows), or an ONNX file (tf2onnx). A model
-registered with a `forecaster` (seq2seq) decodes autoregressively, which Keras cannot export as
-one graph yet, so its encoder and one-step decoder are exported as two artifacts; the README's
-"Using a trained model" shows the loop that joins them.
+has them; batch and length left open where the model allows), or an ONNX file (tf2onnx). seq2seq
+is exported as its whole autoregressive inference graph (encoder, last valid value and the
+compiled decoding loop), so serving needs no Python loop.
 """
 
 import logging
@@ -21,7 +20,7 @@ from zoo.cli import run_task
 from zoo.config import check_required
 from zoo.device import configure_device
 from zoo.errors import ZooError
-from zoo.models.seq2seq import inference_models
+from zoo.models.seq2seq import decoding_model
 from zoo.trained_run import load_run
 from zoo.validation import one_of
 
@@ -31,12 +30,11 @@ FORMATS = {"saved_model": ("tf_saved_model", ""), "onnx": ("onnx", ".onnx")}
 
 
 def export_models(model, forecaster):
-    """Returns `{artifact name: model}` to export: the model itself, or seq2seq's encoder and one-step decoder."""
+    """Returns `{artifact name: model}` to export: the model, or seq2seq's autoregressive inference graph."""
     if forecaster is None:
         parts = {"model": model}
     else:
-        encoder, decoder = inference_models(model)
-        parts = {"encoder": encoder, "decoder_step": decoder}
+        parts = {"model": decoding_model(model, horizon=model.outputs[0].shape[1])}
     for part in parts.values():
         # Keras exports only models that have been called since they were built or loaded.
         # Open lengths take the fixed length of a model whose series length is fixed (cnn_lstm), else 2.

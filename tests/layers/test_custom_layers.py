@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from layer_checks import run_layer_test
-from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, MaskSteps
+from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, LastValidStep, MaskSteps
 
 RNG = np.random.default_rng(0)
 VALUES = RNG.normal(size=(2, 5, 4)).astype("float32")
@@ -49,3 +49,10 @@ def test_concatenate_static(tmp_path):
 def test_downsampled_mask_marks_a_window_valid_if_any_step_is():
     pooled = np.asarray(DownsampleMask(2)(MASK))
     np.testing.assert_array_equal(pooled, [[True, True, True], [True, True, False]])
+
+
+def test_last_valid_step(tmp_path):
+    run_layer_test(LastValidStep, {}, [VALUES, MASK], expected_output_shape=(2, 4), tmp_path=tmp_path)
+    picked = np.asarray(LastValidStep()([VALUES, MASK]))
+    np.testing.assert_array_equal(picked, [VALUES[0, 4], VALUES[1, 2]])
+    np.testing.assert_array_equal(np.asarray(LastValidStep()(VALUES)), VALUES[:, -1])

@@ -76,3 +76,26 @@ def test_inference_works_after_a_reload(dataset, tmp_path):
 def test_seq2seq_refuses_a_classify_head(dataset):
     with pytest.raises(ZooError, match=r"head, expected one of \['forecast'\], got 'classify'"):
         create_model("seq2seq", dataset.spec, head="classify")
+
+
+@pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
+@pytest.mark.parametrize("data", ["equal_length", "masked_with_static"])
+def test_the_compiled_decoding_loop_equals_calling_the_one_step_decoder_from_python(options, data):
+    dataset = toy_dataset() if data == "equal_length" else toy_dataset(min_length=4, n_static=2)
+    model = check_model("seq2seq", "forecast", dataset=dataset, units=5, **options)
+    split = dataset.test
+    inputs = model_inputs(split, [name for name in (t.name for t in model.inputs) if name != "decoder_inputs"])
+    encoder, decoder = inference_models(model)
+    stepwise = decode_steps(decoder, encode(encoder, inputs), last_valid_step(split), 3)
+    np.testing.assert_allclose(autoregressive_forecast(model, inputs, 3), stepwise, atol=1e-5)
+
+
+def test_the_decoding_model_saves_and_reloads(dataset, tmp_path):
+    from zoo.models.seq2seq import decoding_model
+
+    model = check_model("seq2seq", "forecast", dataset=dataset, units=5)
+    decoding = decoding_model(model, 3)
+    inputs = {"series": dataset.test.series}
+    decoding.save(tmp_path / "decoding.keras")
+    reloaded = keras.saving.load_model(tmp_path / "decoding.keras", safe_mode=True)
+    np.testing.assert_array_equal(reloaded.predict(inputs, verbose=0), decoding.predict(inputs, verbose=0))

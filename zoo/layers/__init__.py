@@ -1,7 +1,8 @@
 """Custom layers, each registered for `.keras` saving under the "zoo" package."""
 
 from zoo.layers.attention_pooling import AttentionPooling
+from zoo.layers.autoregressive import AutoregressiveLoop, LastValidStep
 from zoo.layers.masking import DownsampleMask, MaskSteps
 from zoo.layers.static import ConcatenateStatic
 
-__all__ = ["AttentionPooling", "ConcatenateStatic", "DownsampleMask", "MaskSteps"]
+__all__ = ["AttentionPooling", "AutoregressiveLoop", "ConcatenateStatic", "DownsampleMask", "LastValidStep", "MaskSteps"]

@@ -6,11 +6,13 @@ each prediction and its states back in (`autoregressive_forecast`).
 """
 
 import dataclasses
+import weakref
 
 import keras
 import numpy as np
 
-from zoo.data.pipeline import input_names, last_valid_values
+from zoo.data.pipeline import input_names
+from zoo.layers import AutoregressiveLoop, LastValidStep
 from zoo.models.backbone import (
     RecurrentOptions,
     find_recurrent_stack,
@@ -24,6 +26,8 @@ from zoo.tasks import get_task
 from zoo.validation import one_of
 
 ENCODER, DECODER, PROJECTION = "encoder", "decoder", "decoder_projection"
+# Inference graphs of trained models, dropped with their model.
+_DECODING_MODELS = weakref.WeakKeyDictionary()
 
 
 def inference_models(model):
@@ -101,29 +105,50 @@ def decode_steps(decoder, states, first_step, horizon, teacher_inputs=None):
     return np.concatenate(predictions, axis=1)
 
 
+def decoding_model(model, horizon):
+    """Builds seq2seq inference as one graph: encoder, last valid value, and the whole decoding loop.
+
+    Equal to `encode` then `decode_steps` (the one-step decoder called from Python), but one
+    compiled call per batch instead of one per horizon step.
+
+    Args:
+        model: a trained (or reloaded) `seq2seq` model.
+        horizon: int. Steps to forecast.
+
+    Returns:
+        A `keras.Model` from the series inputs (`series`, and `mask`/`static` where the model has
+        them) to `(batch, horizon, n_features)`, named "seq2seq_autoregressive".
+    """
+    encoder, decoder = inference_models(model)
+    inputs = dict(zip(input_names(encoder), encoder.inputs))
+    first_step = LastValidStep(name="last_valid_step")(
+        [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
+    )
+    states = encoder.outputs
+    forecast = AutoregressiveLoop(decoder, horizon, name="autoregressive_loop")([first_step, *states])
+    return keras.Model(inputs, forecast, name="seq2seq_autoregressive")
+
+
 def autoregressive_forecast(model, inputs, horizon, batch_size=256):
-    """Forecasts `horizon` steps, each decoder step fed the previous prediction and states.
+    """Forecasts `horizon` steps, each decoder step fed the previous prediction and states (one compiled loop).
 
     Args:
         model: a trained `seq2seq` model.
-        inputs: dict with `series` (and `mask` for padded data); `decoder_inputs` is ignored.
+        inputs: dict with `series` (and `mask` for padded data, `static` with covariates);
+            `decoder_inputs` is ignored.
         horizon: int.
         batch_size: int. Series encoded and decoded at once.
 
     Returns:
         Array `(n, horizon, n_features)`.
     """
-    encoder, decoder = inference_models(model)
-    series_names = input_names(encoder)
-    count = len(inputs["series"])
-    results = []
-    for start in range(0, count, batch_size):
-        batch = {name: inputs[name][start : start + batch_size] for name in series_names}
-        states = encode(encoder, batch)
-        series = batch["series"]
-        lengths = np.asarray(batch["mask"]).sum(axis=1) if "mask" in batch else np.full(len(series), series.shape[1])
-        results.append(decode_steps(decoder, states, last_valid_values(series, lengths), horizon))
-    return np.concatenate(results, axis=0)
+    # Built and traced once per trained model and horizon, then reused: building costs more than decoding.
+    cached = _DECODING_MODELS.setdefault(model, {})
+    if horizon not in cached:
+        cached[horizon] = decoding_model(model, horizon)
+    decoding = cached[horizon]
+    names = input_names(decoding)
+    return decoding.predict({name: inputs[name] for name in names}, batch_size=batch_size, verbose=0)
 
 
 @register_model(heads=("forecast",), forecaster=autoregressive_forecast)
