@@ -116,3 +116,19 @@ def test_a_seq2seq_run_forecasts_new_series_autoregressively_in_original_units(t
     _, expected = get_task("forecast").score(run.model, dataset, batch_size=64)
     assert outputs["forecast"].shape == (len(split), 4, 2)
     np.testing.assert_allclose(outputs["forecast"], expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("data", ["csv", "npz"])
+def test_runs_on_csv_and_npz_predict_their_example_files(tmp_path, data):
+    from conftest import EXAMPLE_DATA
+
+    run_dir = tmp_path / data
+    train(compose_config(overrides=[f"data={data}", *EXAMPLE_DATA[data], "trainer.epochs=1"], output_dir=run_dir))
+    example = EXAMPLES / ("tiny_long.csv" if data == "csv" else "tiny.npz")
+    output = tmp_path / "out.csv"
+    run_cli("-m", "zoo.predict", f"run_dir={run_dir}", f"input={example}", f"output={output}")
+    rows = list(csv.DictReader(output.open()))
+    assert len(rows) == 155 and list(rows[0])[:2] == ["id", "class"]
+    # The CSV's own series ids; the NPZ's positions.
+    assert rows[0]["id"] == ("s000" if data == "csv" else "0")
+    assert {row["class"] for row in rows} <= {"damped", "sine"}

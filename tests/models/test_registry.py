@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from model_checks import check_model, default_task, toy_batch, toy_dataset
 from zoo import ZooError, create_model, list_models
-from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, MaskSteps
+from zoo.layers import AttentionPooling, AutoregressiveLoop, ConcatenateStatic, DownsampleMask, LastValidStep, MaskSteps
 
 
 def test_list_models_and_patterns():
@@ -73,8 +73,23 @@ def test_every_model_reloads_in_a_fresh_process_with_identical_predictions(tmp_p
         np.testing.assert_array_equal(np.load(tmp_path / f"{name}_fresh.npy"), predictions, err_msg=name)
 
 
+def tiny_decoder_step():
+    """A one-step decoder `[step (batch, 1, 2), h (batch, 3)] -> [prediction, new h]` for AutoregressiveLoop."""
+    step, state = keras.Input((1, 2)), keras.Input((3,))
+    output, new_state = keras.layers.GRU(3, return_sequences=True, return_state=True)(step, initial_state=[state])
+    return keras.Model([step, state], [keras.layers.Dense(2)(output), new_state])
+
+
 @pytest.mark.parametrize(
-    "layer", [AttentionPooling(7, name="pool"), DownsampleMask(3, name="windows"), MaskSteps(name="zero"), ConcatenateStatic(name="join")],
+    "layer",
+    [
+        AttentionPooling(7, name="pool"),
+        DownsampleMask(3, name="windows"),
+        MaskSteps(name="zero"),
+        ConcatenateStatic(name="join"),
+        LastValidStep(name="last"),
+        AutoregressiveLoop(tiny_decoder_step(), 4, name="loop"),
+    ],
     ids=lambda layer: type(layer).__name__,
 )
 def test_custom_layers_are_registered_and_round_trip_their_config(layer):
@@ -92,7 +107,9 @@ def test_every_custom_layer_is_covered_above():
     import zoo.layers
 
     defined = {name for name, value in vars(zoo.layers).items() if isinstance(value, type) and issubclass(value, keras.layers.Layer)}
-    assert defined == set(zoo.layers.__all__) == {"AttentionPooling", "DownsampleMask", "MaskSteps", "ConcatenateStatic"}
+    assert defined == set(zoo.layers.__all__) == {
+        "AttentionPooling", "AutoregressiveLoop", "DownsampleMask", "MaskSteps", "ConcatenateStatic", "LastValidStep"
+    }
 
 
 def test_no_model_uses_lambda_layers():
