@@ -138,6 +138,13 @@ def check_saved_targets(cfg, source):
         )
 
 
+def read_run_config(run):
+    """Reads a run's saved config (a RunDirectory's), refusing one that names code outside the allow-list."""
+    run_cfg = run.read_config()
+    check_saved_targets(run_cfg, run.config)
+    return run_cfg
+
+
 def _targets(node):
     """Yields every `_target_` string in a config, depth first."""
     if isinstance(node, DictConfig):

@@ -3,7 +3,7 @@
 import logging
 
 from zoo.assemble import build_dataset
-from zoo.config import check_required, check_saved_targets
+from zoo.config import check_required, read_run_config
 from zoo.data import Standardizer
 from zoo.data.pipeline import input_names, model_inputs
 from zoo.device import configure_device
@@ -46,13 +46,6 @@ def evaluate(cfg):
 
 
 # === Steps ===
-
-
-def read_run_config(run):
-    """Reads a run's saved config, refusing one that names code outside the zoo's allow-list."""
-    run_cfg = run.read_config()
-    check_saved_targets(run_cfg, run.config)
-    return run_cfg
 
 
 def rebuild_dataset(run, run_cfg):

@@ -12,7 +12,7 @@ import numpy as np
 
 from zoo.data.dataset import SeriesSplit, Standardizer
 from zoo.errors import ZooError
-from zoo.evaluation import read_run_config
+from zoo.config import read_run_config
 from zoo.prediction import predict
 from zoo.registry import model_info
 from zoo.run_directory import RunDirectory, load_checkpoint
