@@ -15,6 +15,15 @@ def default_task(name):
     return model_info(name).default_head
 
 
+def small_options(name, units=4):
+    """Options that make any model small for a toy test: few units and filters, where the model has them."""
+    options = model_info(name).options()
+    small = {"units": units} if "units" in options else {}
+    if "kernel_sizes" in options:
+        small["filters"] = [4, 6, 4]
+    return small
+
+
 def toy_dataset(**overrides):
     return synthetic_dataset(**{**TOY, **overrides})
 

@@ -44,7 +44,7 @@ def default_recurrent_layers(name, extra):
 EXTRAS = [[], ["model.cell=gru"], ["model.bidirectional=true", "model.num_layers=2"]]
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models(recurrent=True))
 @pytest.mark.parametrize("extra", EXTRAS)
 def test_default_recurrent_layers_are_cudnn_eligible(name, extra):
     model, layers = default_recurrent_layers(name, extra)
@@ -54,7 +54,7 @@ def test_default_recurrent_layers_are_cudnn_eligible(name, extra):
     assert "meet the cuDNN conditions" in describe_cudnn(model, "CPU")
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models(recurrent=True))
 @pytest.mark.parametrize("extra", EXTRAS)
 def test_keras_own_conditions_agree_that_default_layers_are_cudnn_eligible(name, extra):
     _, layers = default_recurrent_layers(name, extra)
@@ -94,12 +94,12 @@ def test_precision_policy_is_applied_and_heads_stay_float32():
 
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_trains_a_step_under_mixed_precision(name):
-    from model_checks import check_model, default_task, toy_dataset
+    from model_checks import check_model, default_task, small_options, toy_dataset
 
     dataset = toy_dataset(min_length=4, n_static=2)  # masks and static inputs too
     try:
         configure_device("cpu", "mixed_bfloat16")
-        model = check_model(name, default_task(name), dataset=dataset, units=4, **({"n_sub": 2} if name == "cnn_lstm" else {}))
+        model = check_model(name, default_task(name), dataset=dataset, **small_options(name), **({"n_sub": 2} if name == "cnn_lstm" else {}))
         assert model.outputs[0].dtype == "float32"  # heads stay float32
     finally:
         keras.mixed_precision.set_global_policy("float32")

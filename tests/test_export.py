@@ -5,7 +5,7 @@ import onnxruntime
 import pytest
 import tensorflow as tf
 
-from model_checks import default_task, toy_dataset
+from model_checks import default_task, small_options, toy_dataset
 from zoo import create_model, list_models, model_info
 from zoo.export import FORMATS, export_models, export_one
 
@@ -51,7 +51,7 @@ def run_onnx(path, inputs):
 @pytest.mark.parametrize("name", list_models())
 def test_exported_model_reproduces_keras(dataset, name, export_format, tmp_path):
     options = {"n_sub": 3} if "n_sub" in model_info(name).options() else {}
-    model = create_model(name, dataset.spec, head=default_task(name), units=4, **options)
+    model = create_model(name, dataset.spec, head=default_task(name), **small_options(name), **options)
     parts = export_models(model, model_info(name).forecaster)
     keras_format, suffix = FORMATS[export_format]
     run = run_onnx if export_format == "onnx" else run_saved_model

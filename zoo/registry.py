@@ -41,6 +41,11 @@ class ModelInfo:
         return self.heads[0]
 
     @property
+    def recurrent(self):
+        """Whether the builder takes the shared recurrent options (`**recurrent`): cell, units, ..."""
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(self.builder).parameters.values())
+
+    @property
     def decoding(self):
         """"autoregressive" when forecasts feed on their own predictions, else "direct"."""
         return "autoregressive" if self.forecaster is not None else "direct"

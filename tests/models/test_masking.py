@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from model_checks import check_model, default_task, toy_dataset
+from model_checks import check_model, default_task, small_options, toy_dataset
 from zoo import list_models, model_info
 from zoo.models.seq2seq import autoregressive_forecast
 
@@ -60,7 +60,7 @@ def alone(model, name, series, length):
 
 @pytest.mark.parametrize("name, options", VARIANTS, ids=[f"{n}-{'-'.join(map(str, o.values())) or 'default'}" for n, o in VARIANTS])
 def test_padded_batch_predicts_like_each_series_alone(dataset, name, options):
-    model = check_model(name, task_of(name), dataset=dataset, units=5, **{**OPTIONS.get(name, {}), **options})
+    model = check_model(name, task_of(name), dataset=dataset, **small_options(name, 5), **{**OPTIONS.get(name, {}), **options})
     series, mask = padded_batch(fill=0.0)
     batch = predict(model, name, series, mask)
     for index, length in enumerate(LENGTHS):
@@ -70,7 +70,7 @@ def test_padded_batch_predicts_like_each_series_alone(dataset, name, options):
 @pytest.mark.parametrize("name", list_models())
 @pytest.mark.parametrize("fill", [7.5, -1e4, np.nan])
 def test_padding_values_never_change_a_prediction(dataset, name, fill):
-    model = check_model(name, task_of(name), dataset=dataset, units=5, **OPTIONS.get(name, {}))
+    model = check_model(name, task_of(name), dataset=dataset, **small_options(name, 5), **OPTIONS.get(name, {}))
     zeros = predict(model, name, *padded_batch(fill=0.0))
     other = predict(model, name, *padded_batch(fill=fill))
     assert np.isfinite(other).all()

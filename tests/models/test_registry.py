@@ -8,14 +8,23 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from model_checks import check_model, default_task, toy_batch, toy_dataset
+from model_checks import check_model, default_task, small_options, toy_batch, toy_dataset
 from zoo import ZooError, create_model, list_models
-from zoo.layers import AttentionPooling, AutoregressiveLoop, ConcatenateStatic, DownsampleMask, LastValidStep, MaskSteps
+from zoo.layers import (
+    AttentionPooling,
+    AutoregressiveLoop,
+    ConcatenateStatic,
+    DownsampleMask,
+    LastValidStep,
+    MaskSteps,
+    PadSteps,
+)
 
 
 def test_list_models_and_patterns():
-    assert list_models() == ["attention", "cnn_lstm", "last_state", "lstm_conv1d", "seq2seq"]
-    assert list_models("*lstm*") == ["cnn_lstm", "lstm_conv1d"]
+    assert list_models() == ["attention", "cnn_lstm", "fcn", "last_state", "lstm_conv1d", "lstm_fcn", "seq2seq"]
+    assert list_models("*lstm*") == ["cnn_lstm", "lstm_conv1d", "lstm_fcn"]
+    assert list_models(head="forecast", fixed_length=True) == ["cnn_lstm", "lstm_fcn"]
 
 
 def test_unknown_model_lists_the_available_ones():
@@ -35,15 +44,15 @@ def test_vector_models_take_a_forecast_head(name):
     assert model.output.shape[1:] == (3, 2)
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models(recurrent=True))
 @pytest.mark.parametrize(
     "options", [{"cell": "gru"}, {"bidirectional": True, "num_layers": 2, "dropout": 0.1}], ids=["gru", "bi2"]
 )
 def test_shared_options_work_in_every_model(name, options):
-    check_model(name, default_task(name), units=4, **options)
+    check_model(name, default_task(name), **small_options(name), **options)
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models(recurrent=True))
 @pytest.mark.parametrize("option, value, message", [("units", -3, "units, expected a positive integer, got -3"),
                                                      ("cell", "rnn", "cell, expected one of \\['lstm', 'gru'\\]")])
 def test_bad_shared_options_are_named(name, option, value, message):
@@ -55,7 +64,7 @@ def test_every_model_reloads_in_a_fresh_process_with_identical_predictions(tmp_p
     dataset = toy_dataset()
     expected = {}
     for name in list_models():
-        model = check_model(name, default_task(name), dataset=dataset, units=4)
+        model = check_model(name, default_task(name), dataset=dataset, **small_options(name))
         inputs, _ = toy_batch(model, dataset, default_task(name))
         model.save(tmp_path / f"{name}.keras")
         np.savez(tmp_path / f"{name}_inputs.npz", **inputs)
@@ -89,6 +98,7 @@ def tiny_decoder_step():
         ConcatenateStatic(name="join"),
         LastValidStep(name="last"),
         AutoregressiveLoop(tiny_decoder_step(), 4, name="loop"),
+        PadSteps(3, name="pad"),
     ],
     ids=lambda layer: type(layer).__name__,
 )
@@ -108,7 +118,8 @@ def test_every_custom_layer_is_covered_above():
 
     defined = {name for name, value in vars(zoo.layers).items() if isinstance(value, type) and issubclass(value, keras.layers.Layer)}
     assert defined == set(zoo.layers.__all__) == {
-        "AttentionPooling", "AutoregressiveLoop", "DownsampleMask", "MaskSteps", "ConcatenateStatic", "LastValidStep"
+        "AttentionPooling", "AutoregressiveLoop", "DownsampleMask", "MaskSteps", "ConcatenateStatic", "LastValidStep",
+        "PadSteps",
     }
 
 

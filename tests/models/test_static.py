@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from model_checks import assert_reload_predicts_identically, check_model, default_task, toy_batch, toy_dataset
+from model_checks import assert_reload_predicts_identically, check_model, default_task, small_options, toy_batch, toy_dataset
 from zoo import ZooError, create_model, list_models
 from zoo.layers import ConcatenateStatic
 
@@ -22,9 +22,9 @@ def dataset():
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models(recurrent=True))
 def test_static_features_train_and_change_the_prediction(dataset, name, mode, tmp_path):
-    model = check_model(name, task_of(name), dataset=dataset, units=4, static_mode=mode, bidirectional=name == "attention")
+    model = check_model(name, task_of(name), dataset=dataset, **small_options(name), static_mode=mode, bidirectional=name == "attention")
     assert tuple(model.get_layer("static").output.shape) == (None, 3)
     inputs, _ = toy_batch(model, dataset, task_of(name))
     before = model.predict(inputs, verbose=0)

@@ -1,0 +1,98 @@
+"""lstm_fcn and fcn: the FCN branch's shapes, the dimension shuffle, attention, masks and saving."""
+
+import keras
+import numpy as np
+import pytest
+
+from model_checks import assert_reload_predicts_identically, check_model, toy_dataset
+from zoo import ZooError, create_model
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return toy_dataset(length=20, n_samples=24)
+
+
+def test_fcn_blocks_and_global_pooling(dataset):
+    model = check_model("fcn", "classify", dataset, filters=[6, 8, 5], kernel_sizes=[8, 5, 3])
+    # "same" padding keeps every step; the pooling leaves one vector of the last block's filters.
+    assert [tuple(model.get_layer(f"fcn_conv_{i}").output.shape) for i in range(3)] == [
+        (None, None, 6), (None, None, 8), (None, None, 5)
+    ]  # fmt: skip
+    assert tuple(model.get_layer("fcn_global_average").output.shape) == (None, 5)
+    assert tuple(model.get_layer("fcn_conv_0").kernel.shape) == (8, 2, 6)
+    # No recurrent layer anywhere: the reference without recurrence.
+    assert not any(isinstance(layer, keras.layers.RNN) for layer in model.layers)
+
+
+def test_lstm_fcn_dimension_shuffle_reads_each_channel_as_one_step(dataset):
+    model = check_model("lstm_fcn", "classify", dataset, units=4, filters=[4, 4, 4])
+    # (batch, 20 steps, 2 channels) -> (batch, 2 steps, 20 values): the LSTM runs 2 steps.
+    assert tuple(model.get_layer("dimension_shuffle").output.shape) == (None, 2, 20)
+    assert tuple(model.get_layer("encoder_lstm_0").cell.kernel.shape) == (20, 16)
+    series = np.random.default_rng(0).normal(size=(3, 20, 2)).astype("float32")
+    shuffled = keras.Model(model.inputs, model.get_layer("dimension_shuffle").output).predict(series, verbose=0)
+    np.testing.assert_array_equal(shuffled, series.transpose(0, 2, 1))
+    # The two branches meet before the head: LSTM units + the last block's filters.
+    assert tuple(model.get_layer("branches").output.shape) == (None, 4 + 4)
+
+
+def test_lstm_fcn_without_shuffle_reads_the_series_step_by_step(dataset):
+    model = check_model("lstm_fcn", "classify", dataset, units=4, filters=[4, 4, 4], dimension_shuffle=False)
+    assert tuple(model.get_layer("encoder_lstm_0").cell.kernel.shape) == (2, 16)
+    with pytest.raises(ValueError):
+        model.get_layer("dimension_shuffle")
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_alstm_fcn_pools_the_lstm_outputs_with_attention(dataset, shuffle):
+    model = check_model(
+        "lstm_fcn", "classify", dataset, units=4, filters=[4, 4, 4], attention=True, dimension_shuffle=shuffle
+    )
+    _, weights = model.get_layer("attention_pooling").output
+    steps = 2 if shuffle else 20  # channels when shuffled, time steps otherwise
+    series = np.random.default_rng(1).normal(size=(3, 20, 2)).astype("float32")
+    values = keras.Model(model.inputs, weights).predict(series, verbose=0)
+    assert values.shape == (3, steps)
+    np.testing.assert_allclose(values.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_lstm_fcn_uses_the_papers_dropout_on_the_lstm_branch_only(dataset):
+    model = create_model("lstm_fcn", dataset.spec, units=4, filters=[4, 4, 4], dropout=0.8)
+    assert model.get_layer("lstm_dropout").rate == 0.8
+    with pytest.raises(ValueError):
+        model.get_layer("head_dropout")
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [("fcn", {}), ("lstm_fcn", {"units": 4}), ("lstm_fcn", {"units": 4, "dimension_shuffle": False, "attention": True})],
+)
+def test_padded_batch_predicts_each_series_as_alone(name, options):
+    data = toy_dataset(length=16, min_length=4, n_samples=24)
+    model = check_model(name, "classify", data, filters=[5, 6, 4], **options)
+    lengths = np.array([16, 11, 5, 4])
+    rng = np.random.default_rng(2)
+    series = rng.normal(size=(4, 16, 2)).astype("float32")
+    mask = np.arange(16)[None, :] < lengths[:, None]
+    series[~mask] = 1e3  # whatever the padding holds must not reach a prediction
+    batch = model.predict({"series": series, "mask": mask}, verbose=0)
+    for i, length in enumerate(lengths):
+        # fcn takes any length, so the series goes in unpadded; lstm_fcn's length is fixed.
+        steps = 16 if name == "lstm_fcn" else length
+        single = np.zeros((1, steps, 2), "float32")
+        single[0, :length] = series[i, :length]
+        alone = model.predict({"series": single, "mask": np.arange(steps)[None, :] < length}, verbose=0)
+        np.testing.assert_allclose(alone[0], batch[i], atol=1e-5)
+
+
+@pytest.mark.parametrize("name, options", [("fcn", {}), ("lstm_fcn", {"units": 4, "attention": True})])
+def test_save_and_reload_predict_identically(name, options, dataset, tmp_path):
+    model = check_model(name, "classify", dataset, filters=[4, 4, 4], **options)
+    series = np.random.default_rng(3).normal(size=(3, 20, 2)).astype("float32")
+    assert_reload_predicts_identically(model, series, tmp_path / f"{name}.keras")
+
+
+def test_unequal_filters_and_kernels_are_a_clear_error(dataset):
+    with pytest.raises(ZooError, match=r"filters \[128, 256\] and kernel_sizes \[8, 5, 3\] must be non-empty and equally long"):
+        create_model("fcn", dataset.spec, filters=[128, 256], kernel_sizes=[8, 5, 3])

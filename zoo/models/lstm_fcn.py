@@ -1,0 +1,89 @@
+"""LSTM-FCN (Karim et al. 2017): an LSTM branch and the FCN branch in parallel, concatenated before the head."""
+
+import keras
+
+from zoo.layers import AttentionPooling, MaskSteps
+from zoo.models.backbone import RecurrentOptions, input_features, recurrent_backbone, series_inputs
+from zoo.models.fcn import FCN_FILTERS, FCN_KERNEL_SIZES, check_convolution_options, convolutional_branch
+from zoo.registry import register_model
+from zoo.tasks import get_task
+from zoo.validation import boolean, positive_int
+
+
+@register_model(fixed_length=True)
+def lstm_fcn(
+    spec,
+    *,
+    head="classify",
+    dimension_shuffle=True,
+    attention=False,
+    attention_units=32,
+    filters=FCN_FILTERS,
+    kernel_sizes=FCN_KERNEL_SIZES,
+    **recurrent,
+):
+    """Builds LSTM-FCN, or ALSTM-FCN with `attention=True`.
+
+    Two branches read the same series. The convolutional branch is `fcn`'s (Conv1D, batch
+    normalisation and ReLU blocks, global average pooling). The recurrent branch is an LSTM whose
+    output is dropped out (`dropout`, the paper's 0.8) and concatenated with the pooled features.
+
+    With `dimension_shuffle=True` (the paper's reading) the series is permuted to
+    `(features, timesteps)`: the LSTM takes each channel's whole series as one step, so a
+    univariate series is one step of `timesteps` values. This is fast on long series and fixes the
+    input length to the training data's. With `False` the LSTM reads the series step by step.
+    With `attention=True` the LSTM returns its sequence and the zoo's `AttentionPooling` pools it
+    (over channels when shuffled, over time otherwise).
+
+    Masking: padded steps are zero in both branches; the convolutional branch excludes them from
+    its batch statistics and pooling, and the step-by-step LSTM skips them. A padded series
+    predicts as it would alone (padded to the training length).
+
+    Args:
+        spec: DataSpec. Input shape, class count and horizon.
+        head: "classify", "forecast" or "regress". Defaults to "classify".
+        dimension_shuffle: bool. Permute the series before the LSTM. Defaults to True.
+        attention: bool. Attention pooling over the LSTM's outputs (ALSTM-FCN). Defaults to False.
+        attention_units: int. Size of the attention scoring space. Defaults to 32.
+        filters: list of int. Filters of the convolutional blocks. Defaults to `[128, 256, 128]`.
+        kernel_sizes: list of int. Their kernel sizes. Defaults to `[8, 5, 3]`.
+        **recurrent: the shared `RecurrentOptions` (cell, units, num_layers, dropout,
+            bidirectional, static_mode); `dropout` applies to the LSTM branch's output.
+
+    Returns:
+        A `keras.Model` named "lstm_fcn".
+    """
+    options = RecurrentOptions(**recurrent)
+    boolean("dimension_shuffle", dimension_shuffle)
+    boolean("attention", attention)
+    positive_int("attention_units", attention_units)
+    filters, kernel_sizes = check_convolution_options(filters, kernel_sizes)
+    inputs = series_inputs(spec, fixed_length=True)
+    x, mask, initial_state = input_features(inputs, options)
+
+    # === Recurrent branch ===
+    if dimension_shuffle:
+        sequence = keras.layers.Permute((2, 1), name="dimension_shuffle")(x)
+        sequence_mask = None  # the steps are now channels, all present
+    else:
+        sequence, sequence_mask = x, mask
+    backbone = recurrent_backbone(
+        sequence, options, return_sequences=attention, mask=sequence_mask, initial_state=initial_state
+    )
+    recurrent_features = backbone["output"]
+    if attention:
+        recurrent_features, _ = AttentionPooling(attention_units, name="attention_pooling")(
+            recurrent_features, mask=sequence_mask
+        )
+    if options.dropout:
+        recurrent_features = keras.layers.Dropout(options.dropout, name="lstm_dropout")(recurrent_features)
+
+    # === Convolutional branch (on the series without static covariates) ===
+    series = inputs["series"]
+    if mask is not None:
+        series = MaskSteps(name="fcn_input_padding")([series, mask])
+    convolutional_features = convolutional_branch(series, mask, filters=filters, kernel_sizes=kernel_sizes)
+
+    features = keras.layers.Concatenate(name="branches")([recurrent_features, convolutional_features])
+    outputs = get_task(head).output(features, spec)
+    return keras.Model(inputs, outputs, name="lstm_fcn")
