@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from layer_checks import run_layer_test
-from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, LastValidStep, MaskSteps
+from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, LastValidStep, MaskSteps, PadSteps
 
 RNG = np.random.default_rng(0)
 VALUES = RNG.normal(size=(2, 5, 4)).astype("float32")
@@ -56,3 +56,22 @@ def test_last_valid_step(tmp_path):
     picked = np.asarray(LastValidStep()([VALUES, MASK]))
     np.testing.assert_array_equal(picked, [VALUES[0, 4], VALUES[1, 2]])
     np.testing.assert_array_equal(np.asarray(LastValidStep()(VALUES)), VALUES[:, -1])
+
+
+def test_pad_steps(tmp_path):
+    run_layer_test(PadSteps, {"steps": 3}, VALUES, expected_output_shape=(2, 8, 4), tmp_path=tmp_path)
+    padded = np.asarray(PadSteps(3)(VALUES))
+    np.testing.assert_array_equal(padded[:, :5], VALUES)
+    np.testing.assert_array_equal(padded[:, 5:], 0.0)
+
+
+def test_pad_steps_pads_a_mask_with_false(tmp_path):
+    run_layer_test(
+        PadSteps,
+        {"steps": 2},
+        MASK,
+        expected_output_shape=(2, 7),
+        expected_output_dtypes=lambda policy: ["bool"],
+        tmp_path=tmp_path,
+    )
+    np.testing.assert_array_equal(np.asarray(PadSteps(2)(MASK)), np.concatenate([MASK, np.zeros((2, 2), bool)], axis=1))

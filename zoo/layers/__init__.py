@@ -2,7 +2,7 @@
 
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.autoregressive import AutoregressiveLoop, LastValidStep
-from zoo.layers.masking import DownsampleMask, MaskSteps
+from zoo.layers.masking import DownsampleMask, MaskSteps, PadSteps
 from zoo.layers.static import ConcatenateStatic
 
-__all__ = ["AttentionPooling", "AutoregressiveLoop", "ConcatenateStatic", "DownsampleMask", "LastValidStep", "MaskSteps"]
+__all__ = ["AttentionPooling", "AutoregressiveLoop", "ConcatenateStatic", "DownsampleMask", "LastValidStep", "MaskSteps", "PadSteps"]

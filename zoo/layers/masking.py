@@ -77,3 +77,46 @@ class DownsampleMask(keras.layers.Layer):
         config = super().get_config()
         config.update({"window": self.window})
         return config
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PadSteps(keras.layers.Layer):
+    """Right-pads the time axis with `steps` zeros (False for a boolean mask).
+
+    Used by cnn_lstm to reach a multiple of its sub-sequence count; the padded steps of a mask
+    are False, so they count as padding wherever the mask is read.
+
+    Args:
+        steps: int. Steps appended to every series.
+
+    Call arguments:
+        inputs: `(batch, timesteps, ...)`, float or bool.
+
+    Returns:
+        `(batch, timesteps + steps, ...)` of the same dtype.
+    """
+
+    def __init__(self, steps, **kwargs):
+        super().__init__(**kwargs)
+        self.steps = steps
+
+    def call(self, inputs):
+        widths = [(0, 0), (0, self.steps)] + [(0, 0)] * (len(inputs.shape) - 2)
+        if inputs.dtype == "bool":
+            return ops.cast(ops.pad(ops.cast(inputs, "int32"), widths), "bool")
+        return ops.pad(inputs, widths)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        steps = None if input_shape[1] is None else input_shape[1] + self.steps
+        return (input_shape[0], steps, *input_shape[2:])
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=inputs.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"steps": self.steps})
+        return config

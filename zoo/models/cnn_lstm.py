@@ -3,7 +3,7 @@
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import DownsampleMask
+from zoo.layers import DownsampleMask, PadSteps
 from zoo.models.backbone import RecurrentOptions, input_features, recurrent_backbone, series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task
@@ -19,12 +19,16 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
     `TimeDistributed` gives wrong results when the sub-sequence axis is dynamic (its vectorised
     path iterates over the batch size instead of the time axis), so the axis is kept static.
 
+    Any length: a series whose length is not a multiple of `n_sub` is right-padded with zeros
+    (and the mask with False) to the next multiple, so every sub-sequence has
+    `ceil(timesteps / n_sub)` steps.
+
     Masking: padded steps are zeroed before the convolution, and a sub-sequence counts as valid
     if any of its steps is; the LSTM skips the others. A padded series therefore predicts as the
     same series would with only the zero padding its last, partial sub-sequence needs.
 
     Args:
-        spec: DataSpec. `spec.timesteps` must be divisible by `n_sub`.
+        spec: DataSpec. Input shape, class count and horizon.
         head: "classify", "forecast" or "regress". Defaults to "classify".
         n_sub: int. Number of sub-sequences of a training series. Defaults to 4.
         filters: int. Conv1D filters. Defaults to 32.
@@ -39,13 +43,13 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
     options = RecurrentOptions(**recurrent)
     for name, value in (("n_sub", n_sub), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
         positive_int(name, value)
-    if spec.timesteps % n_sub:
-        divisors = [d for d in range(1, spec.timesteps + 1) if spec.timesteps % d == 0]
+    if n_sub > spec.timesteps:
         raise ZooError(
-            f"cnn_lstm splits each series into n_sub={n_sub} equal sub-sequences, but the series length "
-            f"{spec.timesteps} is not divisible by {n_sub}: choose n_sub from {divisors}."
+            f"cnn_lstm cannot split {spec.timesteps}-step series into n_sub={n_sub} sub-sequences: "
+            f"choose n_sub <= {spec.timesteps}."
         )
-    sub_length = spec.timesteps // n_sub
+    sub_length = -(-spec.timesteps // n_sub)
+    extra_steps = sub_length * n_sub - spec.timesteps
     if pool_size > sub_length:
         raise ZooError(
             f"pool_size={pool_size} is longer than a sub-sequence ({spec.timesteps} / n_sub={n_sub} = {sub_length} "
@@ -53,6 +57,10 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
         )
     inputs = series_inputs(spec, fixed_length=True)
     x, mask, initial_state = input_features(inputs, options)
+    if extra_steps:
+        x = PadSteps(extra_steps, name="pad_to_subsequences")(x)
+        if mask is not None:
+            mask = PadSteps(extra_steps, name="pad_mask_to_subsequences")(mask)
     # === Layers applied to every sub-sequence with one set of weights ===
     x = keras.layers.Reshape((n_sub, sub_length, x.shape[-1]), name="split_subsequences")(x)
     x = keras.layers.TimeDistributed(
