@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from zoo.errors import ZooError
 from zoo.markdown import markdown_table
 from zoo.run_directory import RunDirectory
-from zoo.tasks import get_task, improvement_mode
+from zoo.tasks import get_task, improvement_mode, monitored_value
 from zoo.tensorboard_logger import flat_hparams
 
 
@@ -57,7 +57,7 @@ def compare_runs(paths):
                 "run": path,
                 "hparams": flat_hparams(OmegaConf.load(run.config)),
                 "monitor": monitor,
-                "monitored": metrics["validation"][monitor.removeprefix("val_")],
+                "monitored": monitored_value(metrics),
                 "headline": get_task(metrics["task"]).headline(metrics, evaluation),
             }
         )

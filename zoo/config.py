@@ -10,6 +10,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from zoo.adaptive import is_auto
 from zoo.device import DEVICES, PRECISIONS
 from zoo.errors import ZooError
 from zoo.registry import model_info
@@ -32,12 +33,22 @@ def register_resolvers():
 
     `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
     direction it improves in ("max" or "min"), `${zoo.default_head:<model>}` the first head the
-    model registered, and `${zoo.cwd:}` the directory the command was started from.
+    model registered, `${zoo.normalize:<head>}` the default `data.normalize`, and `${zoo.cwd:}`
+    the directory the command was started from.
     """
     OmegaConf.register_new_resolver("zoo.cwd", os.getcwd, replace=True)
     OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
     OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
+    OmegaConf.register_new_resolver("zoo.normalize", default_normalization, replace=True)
     OmegaConf.register_new_resolver("zoo.default_head", lambda name: model_info(name).default_head, replace=True)
+
+
+def default_normalization(head):
+    """The default `data.normalize` for a head: "series" (the UCR convention), "global" for forecasts.
+
+    A forecast is scored in the original units, which per-series scaling of the future would hide.
+    """
+    return "global" if head == "forecast" else "series"
 
 
 def check_required(cfg):
@@ -49,10 +60,21 @@ def check_required(cfg):
         )
 
 
+def check_normalization(cfg):
+    """Refuses per-series scaling for forecasts, which are scored in the original units."""
+    if cfg.model.get("head") == "forecast" and cfg.data.get("normalize") == "series":
+        raise ZooError(
+            "data.normalize=series scales each series by its own statistics, which a forecast in the original "
+            "units cannot undo: set data.normalize=global (the default for model.head=forecast) or none."
+        )
+
+
 def check_trainer(trainer):
     """Raises a ZooError naming the first `trainer.*` value out of range."""
-    positive_int("trainer.epochs", trainer.epochs)
-    positive_int("trainer.batch_size", trainer.batch_size)
+    for name in ("epochs", "batch_size"):
+        if not is_auto(trainer[name]):
+            positive_int(f"trainer.{name}", trainer[name])
+    positive_int("trainer.steps", trainer.steps)
     positive_int("trainer.steps_per_execution", trainer.steps_per_execution)
     positive_number("trainer.learning_rate", trainer.learning_rate)
     if trainer.clipnorm is not None:

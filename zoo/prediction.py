@@ -32,11 +32,14 @@ def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):
     """Evaluates `model` on each split with Keras' own metrics.
 
     Returns:
-        Dict from split name to `{metric: value}`.
+        Dict from split name to `{metric: value}`; empty for an empty split (no validation split).
     """
     names = input_names(model)
     results = {}
     for split in splits:
+        if not len(dataset.split(split)):
+            results[split] = {}
+            continue
         pipeline = make_tf_dataset(dataset.split(split), input_names=names, task=task, batch_size=batch_size)
         values = model.evaluate(pipeline, verbose=0, return_dict=True)
         results[split] = {name: float(value) for name, value in values.items()}

@@ -46,6 +46,14 @@ def best_index(values, monitor):
     return pick(range(len(values)), key=values.__getitem__)
 
 
+def monitored_value(metrics):
+    """Returns the monitored metric of a run's `metrics.json`: from the validation split for a
+    `val_` metric, from the training split otherwise (runs without a validation split)."""
+    monitor = metrics["monitor"]
+    split = "validation" if monitor.startswith("val_") else "train"
+    return metrics[split][monitor.removeprefix("val_")]
+
+
 class Task:
     """What every head shares. Subclasses set the class attributes and the methods that differ.
 

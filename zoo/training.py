@@ -9,15 +9,16 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
+from zoo.adaptive import adapt_to_data
 from zoo.assemble import build_callbacks, build_dataset, build_model, build_optimizer
-from zoo.config import check_required, check_trainer
+from zoo.config import check_normalization, check_required, check_trainer
 from zoo.data import make_tf_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
 from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically
-from zoo.tasks import best_index, get_task, is_improvement
+from zoo.tasks import best_index, get_task, is_improvement, monitored_value
 from zoo.tensorboard_logger import write_run_summaries
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,14 @@ def train(cfg: DictConfig) -> float:
     run = open_run_directory(cfg)
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
+    adapt_to_data(cfg, dataset)
     model = build_and_compile_model(cfg, dataset.spec, task)
     log_start(run, dataset, model, device, cfg)
     summary = write_run_files(run, cfg, dataset, model)
     history = fit(model, dataset, task, cfg, run, summary)
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
     write_results(run, cfg, task, metrics)
-    return metrics["validation"][cfg.monitor.removeprefix("val_")]
+    return monitored_value(metrics)
 
 
 # === Steps ===
@@ -56,6 +58,7 @@ def check_config(cfg):
     """
     check_required(cfg)
     check_trainer(cfg.trainer)
+    check_normalization(cfg)
     return get_task(cfg.model.head)
 
 
@@ -129,9 +132,12 @@ def fit(model, dataset, task, cfg, run, summary):
     callbacks.append(EpochLog(cfg.trainer.epochs))
     names = input_names(model)
     batch_size = cfg.trainer.batch_size
+    validation = None
+    if len(dataset.validation):
+        validation = make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size)
     return model.fit(
         make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True, seed=cfg.seed),
-        validation_data=make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size),
+        validation_data=validation,
         epochs=cfg.trainer.epochs,
         shuffle=False,  # the tf.data pipeline already reshuffles every epoch
         callbacks=callbacks,

@@ -8,7 +8,7 @@ import numpy as np
 
 from zoo.errors import ZooError
 from zoo.run_directory import write_json_atomically
-from zoo.validation import fraction
+from zoo.validation import fraction, one_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,15 +86,41 @@ class SeriesDataset:
         return getattr(self, name)
 
 
+NORMALIZATIONS = ("series", "global", "none")
+
+
+def series_moments(series, mask):
+    """Mean and standard deviation of every series per channel over its valid steps, in float64.
+
+    Args:
+        series: float array `(n, timesteps, n_features)`.
+        mask: bool array `(n, timesteps)`, True on valid steps.
+
+    Returns:
+        `(mean, std)`, each `(n, 1, n_features)`; std is 1 where a channel is constant.
+    """
+    values = np.asarray(series, dtype="float64")
+    weights = mask[:, :, None].astype("float64")
+    count = np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+    mean = (values * weights).sum(axis=1, keepdims=True) / count
+    std = np.sqrt((((values - mean) * weights) ** 2).sum(axis=1, keepdims=True) / count)
+    return mean, np.where(std > 1e-8, std, 1.0)
+
+
 @dataclasses.dataclass
 class Standardizer:
     """Standard scaling fitted on the training split: per feature on valid (unpadded) steps,
     per static covariate, and for the regression target.
 
+    With `normalize="series"` every series is first z-normalised on its own, per channel (the
+    UCR convention: level and scale of a series carry no class information); with "none" the
+    series keep their units (static covariates and targets are still scaled).
+
     Args:
         mean, std: float arrays `(n_features,)`; std is never zero.
         static_mean, static_std: float arrays `(n_static,)`, or None.
         target_mean, target_std: floats, or None.
+        normalize: "series", "global" or "none". Defaults to "global" (runs saved before the option).
     """
 
     mean: np.ndarray
@@ -103,6 +129,7 @@ class Standardizer:
     static_std: np.ndarray = None
     target_mean: float = None
     target_std: float = None
+    normalize: str = "global"
 
     @staticmethod
     def _moments(values, what):
@@ -120,9 +147,20 @@ class Standardizer:
         return mean, np.where(std > 1e-8, std, 1.0)
 
     @classmethod
-    def fit(cls, split):
-        """Returns a Standardizer fitted on `split` (the training split), in float64."""
-        scaler = cls(*cls._moments(split.series[split.mask], "channel"))
+    def fit(cls, split, normalize="global"):
+        """Returns a Standardizer fitted on `split` (the training split), in float64.
+
+        Args:
+            split: SeriesSplit in original units.
+            normalize: "series", "global" or "none" (see the class docstring).
+        """
+        one_of("data.normalize", normalize, NORMALIZATIONS)
+        if normalize == "global":
+            scaler = cls(*cls._moments(split.series[split.mask], "channel"))
+        else:
+            n_features = split.series.shape[2]
+            scaler = cls(np.zeros(n_features), np.ones(n_features))
+        scaler.normalize = normalize
         if split.static is not None:
             scaler.static_mean, scaler.static_std = cls._moments(split.static, "static covariate")
         if split.targets is not None:
@@ -132,9 +170,14 @@ class Standardizer:
 
     def transform(self, split):
         """Returns a copy of `split` with everything scaled; padding stays zero."""
-        series = ((split.series - self.mean) / self.std).astype("float32")
+        series, future = split.series, split.future
+        if self.normalize == "series":
+            # The future is scaled by its own series' statistics, so the two stay comparable.
+            mean, std = series_moments(series, split.mask)
+            series, future = (series - mean) / std, (future - mean) / std
+        series = ((series - self.mean) / self.std).astype("float32")
         series[~split.mask] = 0.0
-        future = ((split.future - self.mean) / self.std).astype("float32")
+        future = ((future - self.mean) / self.std).astype("float32")
         static = None if split.static is None else ((split.static - self.static_mean) / self.static_std).astype("float32")
         targets = None if split.targets is None else ((split.targets - self.target_mean) / self.target_std).astype("float32")
         return SeriesSplit(series, split.labels, future, split.lengths, targets, static)
@@ -158,7 +201,9 @@ class Standardizer:
     @classmethod
     def from_dict(cls, payload):
         """Rebuilds a Standardizer from `to_dict`'s output."""
-        arrays = {key: None if value is None else np.asarray(value) for key, value in payload.items()}
+        arrays = {
+            key: value if key == "normalize" or value is None else np.asarray(value) for key, value in payload.items()
+        }
         for key in ("target_mean", "target_std"):
             arrays[key] = None if arrays.get(key) is None else float(arrays[key])
         return cls(**arrays)
@@ -178,7 +223,10 @@ class Standardizer:
             mine, theirs = getattr(self, field.name), getattr(other, field.name)
             if (mine is None) != (theirs is None):
                 return False
-            if mine is not None and not np.allclose(mine, theirs):
+            if isinstance(mine, str):
+                if mine != theirs:
+                    return False
+            elif mine is not None and not np.allclose(mine, theirs):
                 return False
         return True
 
@@ -208,13 +256,14 @@ def split_indices(n_samples, *, val_fraction, test_fraction, seed):
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
 
 
-def prepare_dataset(train, validation, test, *, n_classes, class_names=None):
+def prepare_dataset(train, validation, test, *, n_classes, class_names=None, normalize="global"):
     """Fits the scaler on `train`, scales every split and describes the result.
 
     Args:
         train, validation, test: SeriesSplit in original units.
         n_classes: int. Number of class labels (0 for unlabelled data).
         class_names: list of str, or None for "0", "1", ...
+        normalize: "series", "global" or "none": how series are scaled (see `Standardizer`).
 
     Returns:
         A SeriesDataset.
@@ -227,7 +276,7 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None):
             raise ZooError(
                 f"The {name} split holds NaN or infinite values after the missing-value policy: remove them from the data."
             )
-    scaler = Standardizer.fit(train)
+    scaler = Standardizer.fit(train, normalize)
     spec = DataSpec(
         timesteps=train.series.shape[1],
         n_features=train.series.shape[2],

@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 
+from zoo.adaptive import validation_fraction_for
 from zoo.data.dataset import SeriesSplit, prepare_dataset, split_indices
 from zoo.errors import ZooError
 from zoo.validation import non_negative_int, one_of, positive_int
@@ -141,7 +142,16 @@ def _cap(raw, max_series, seed):
 
 
 def assemble_dataset(
-    train, test=None, *, horizon=0, val_fraction=0.15, test_fraction=0.15, missing="interpolate", max_series=None, seed=0
+    train,
+    test=None,
+    *,
+    horizon=0,
+    val_fraction="auto",
+    test_fraction=0.15,
+    missing="interpolate",
+    normalize="series",
+    max_series=None,
+    seed=0,
 ):
     """Turns series read from files into a scaled SeriesDataset.
 
@@ -153,9 +163,12 @@ def assemble_dataset(
         train: RawSeries from the training file.
         test: RawSeries from the test file, or None.
         horizon: int. Steps held out at the end of each series for forecasting.
-        val_fraction: float. Share of training series used for validation.
+        val_fraction: float, or "auto" for `zoo.adaptive.validation_fraction_for`'s rule. Share
+            of training series used for validation.
         test_fraction: float. Share used for test when there is no test file.
         missing: str. The missing-value policy of `apply_missing_policy`.
+        normalize: str. "series" (z-normalise each series per channel), "global" (one scaler fitted
+            on the training split) or "none"; see `Standardizer`.
         max_series: int or None. Reads at most this many series from each file (seeded choice).
         seed: int. Fixes the splits.
 
@@ -199,6 +212,8 @@ def assemble_dataset(
 
     timesteps = max(len(values) - horizon for raw in files for values in raw.series)
     everything = _to_split(train, timesteps, horizon, label_index)
+    available = len(everything) if test is not None else round(len(everything) * (1 - test_fraction))
+    val_fraction = validation_fraction_for(available, len(class_names), val_fraction)
     if test is None:
         train_rows, val_rows, test_rows = split_indices(
             len(everything), val_fraction=val_fraction, test_fraction=test_fraction, seed=seed
@@ -213,4 +228,5 @@ def assemble_dataset(
         test_split,
         n_classes=len(class_names),
         class_names=class_names,
+        normalize=normalize,
     )

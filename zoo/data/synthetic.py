@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from zoo.adaptive import validation_fraction_for
 from zoo.data.dataset import SeriesSplit, prepare_dataset, split_indices
 from zoo.errors import ZooError
 from zoo.validation import non_negative_int, positive_int
@@ -122,6 +123,7 @@ def synthetic_dataset(
     n_static=0,
     val_fraction=0.15,
     test_fraction=0.15,
+    normalize="global",
     max_series=None,
     seed=0,
 ):
@@ -145,6 +147,7 @@ def synthetic_dataset(
         n_static=n_static,
         seed=seed,
     )
+    val_fraction = validation_fraction_for(round(n_samples * (1 - test_fraction)), n_classes, val_fraction)
     train, validation, test = split_indices(
         n_samples, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed
     )
@@ -154,4 +157,5 @@ def synthetic_dataset(
         samples.take(test),
         n_classes=n_classes,
         class_names=WAVEFORMS[:n_classes],
+        normalize=normalize,
     )

@@ -1,0 +1,83 @@
+"""The rules that adapt training to the data (zoo.adaptive): batch size, epochs, patience, validation, monitor."""
+
+import pytest
+from omegaconf import open_dict
+
+from conftest import compose_config
+from model_checks import toy_dataset
+from zoo import ZooError
+from zoo.adaptive import adapt_to_data, batch_size_for, epochs_for, patience_for, validation_fraction_for
+from zoo.config import check_trainer
+
+
+@pytest.mark.parametrize(
+    "n_train, expected",
+    [(2800, 64), (640, 64), (200, 20), (170, 17), (100, 10), (50, 8), (5, 5), (1, 1)],
+)
+def test_batch_size_is_a_tenth_of_the_training_series_within_8_and_64(n_train, expected):
+    assert batch_size_for(n_train) == expected
+
+
+def test_epochs_spend_the_step_budget():
+    # 2,800 series in batches of 64: 44 steps per epoch, so 2,000 steps take 46 epochs.
+    assert epochs_for(2000, 2800, 64) == 46
+    # 50 series in batches of 8: 7 steps per epoch, so the same budget is 286 passes over the data.
+    assert epochs_for(2000, 50, 8) == 286
+    assert epochs_for(1, 50, 8) == 1
+
+
+def test_patience_is_a_share_of_the_epochs_with_a_floor():
+    assert patience_for(46, 0.1, 8) == 8
+    assert patience_for(286, 0.1, 8) == 29
+    assert patience_for(286, 0.05, 2) == 14
+    assert patience_for(10, 0.05, 2) == 2
+
+
+@pytest.mark.parametrize(
+    "n_series, n_classes, expected",
+    [(3400, 5, 0.15), (200, 6, 0.0), (400, 6, 0.15), (50, 10, 0.0), (67, 0, 0.15), (60, 0, 0.0)],
+)
+def test_validation_split_needs_ten_series_per_class(n_series, n_classes, expected):
+    assert validation_fraction_for(n_series, n_classes) == expected
+
+
+def test_a_number_given_for_the_validation_share_is_kept():
+    assert validation_fraction_for(50, 10, 0.3) == 0.3
+
+
+def compose_train(*overrides):
+    return compose_config("train", overrides)
+
+
+def test_auto_values_are_filled_from_a_large_dataset():
+    cfg = compose_train()
+    dataset = toy_dataset(n_samples=1000)  # 700 training series, 150 validation
+    with open_dict(cfg):
+        adapt_to_data(cfg, dataset)
+    assert cfg.trainer.batch_size == 64
+    assert cfg.trainer.epochs == epochs_for(cfg.trainer.steps, 700, 64) == 182
+    assert cfg.callbacks.early_stopping.patience == 18
+    assert cfg.callbacks.reduce_lr_on_plateau.patience == 9
+    # A validation split exists, so the monitors stay on it.
+    assert cfg.monitor == "val_accuracy"
+    assert cfg.callbacks.reduce_lr_on_plateau.monitor == "val_loss"
+
+
+def test_without_a_validation_split_the_training_loss_picks_the_best_checkpoint():
+    cfg = compose_train("trainer.epochs=50", "trainer.batch_size=16")
+    dataset = toy_dataset(n_samples=40, val_fraction=0.0)
+    assert len(dataset.validation) == 0
+    with open_dict(cfg):
+        lines = adapt_to_data(cfg, dataset)
+    assert (cfg.trainer.epochs, cfg.trainer.batch_size) == (50, 16)  # numbers given are kept
+    assert cfg.monitor == "loss"
+    assert cfg.callbacks.early_stopping.monitor == "loss"
+    assert cfg.callbacks.early_stopping.mode == "min"  # the interpolated mode follows the monitor
+    assert cfg.callbacks.reduce_lr_on_plateau.monitor == "loss"
+    assert any("no validation split" in line for line in lines)
+
+
+def test_auto_is_refused_where_a_number_is_needed():
+    cfg = compose_train("trainer.steps=auto")
+    with pytest.raises(ZooError, match="trainer.steps, expected a positive integer, got 'auto'"):
+        check_trainer(cfg.trainer)

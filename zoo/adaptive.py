@@ -1,0 +1,113 @@
+"""The documented rules that adapt training to the data, so a small UCR set and 3,000 synthetic series
+both train well without per-dataset settings.
+
+Every rule fills a config value left at `auto`; a number set on the command line always wins.
+The filled-in values are what `config.yaml`, the HParams dashboard and the log show.
+
+- Batch size: a tenth of the training series, at least 8 and at most 64 (`batch_size_for`). Small
+  sets get more, noisier optimizer steps per epoch; large ones keep full batches.
+- Epochs: from a budget of optimizer steps, `trainer.steps` (`epochs_for`): the number of weight
+  updates, not passes over the data, is what a model needs, whatever the set's size.
+- Patience: early stopping waits a tenth of the epochs (at least 8), the learning-rate schedule a
+  twentieth (at least 2) (`patience_for`).
+- Validation: a validation split is carved only when it holds at least 10 series per class
+  (`validation_fraction_for`). Otherwise every training series trains the model, and the best
+  checkpoint is the one with the lowest training loss, as FCN and InceptionTime choose theirs: on
+  two validation series per class the accuracy jumps by whole series and picks epochs by chance.
+"""
+
+import logging
+import math
+
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+SMALLEST_BATCH = 8
+LARGEST_BATCH = 64
+VALIDATION_SHARE = 0.15
+VALIDATION_SERIES_PER_CLASS = 10
+# Share of the epochs a callback's `patience: auto` waits, and the least it waits, by callback class.
+PATIENCE_RULES = {"keras.callbacks.ReduceLROnPlateau": (0.05, 2)}
+DEFAULT_PATIENCE_RULE = (0.1, 8)
+
+
+def is_auto(value):
+    """Whether a config value asks for the rule (`auto`)."""
+    return isinstance(value, str) and value == AUTO
+
+
+def batch_size_for(n_train, largest=LARGEST_BATCH):
+    """Returns a tenth of the training series, clipped to `[8, largest]` (and to the series there are).
+
+    Args:
+        n_train: int. Training series.
+        largest: int. The cap.
+    """
+    return max(1, min(n_train, max(SMALLEST_BATCH, min(largest, n_train // 10))))
+
+
+def epochs_for(steps, n_train, batch_size):
+    """Returns the epochs that spend a budget of `steps` optimizer steps (at least one epoch)."""
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    return max(1, math.ceil(steps / steps_per_epoch))
+
+
+def patience_for(epochs, share, minimum):
+    """Returns `share` of `epochs`, rounded, and at least `minimum`."""
+    return max(minimum, round(epochs * share))
+
+
+def validation_fraction_for(n_series, n_classes, requested=AUTO):
+    """Returns 0.15 when that share holds at least 10 series per class (10 series without classes), else 0.
+
+    Args:
+        n_series: int. Series available for training and validation.
+        n_classes: int. Class labels (0 for forecasting or regression).
+        requested: `data.val_fraction`: "auto" applies the rule, a number is returned unchanged.
+    """
+    if not is_auto(requested):
+        return requested
+    enough = VALIDATION_SERIES_PER_CLASS * max(n_classes, 1)
+    return VALIDATION_SHARE if round(n_series * VALIDATION_SHARE) >= enough else 0.0
+
+
+def adapt_to_data(cfg, dataset):
+    """Fills the `auto` values of a training config from the dataset, in place, and logs them.
+
+    Sets `trainer.batch_size`, `trainer.epochs` and every callback's `patience`; without a
+    validation split, it moves `monitor` and every callback monitoring a `val_` metric to the
+    training counterpart (`val_accuracy` -> `loss`, `val_loss` -> `loss`).
+
+    Args:
+        cfg: the composed training config (DictConfig), modified in place.
+        dataset: the SeriesDataset it trains on.
+
+    Returns:
+        A list of the lines logged, one per rule applied.
+    """
+    trainer, n_train = cfg.trainer, len(dataset.train)
+    lines = []
+    if is_auto(trainer.batch_size):
+        trainer.batch_size = batch_size_for(n_train)
+        lines.append(f"trainer.batch_size={trainer.batch_size} (a tenth of {n_train} training series, within [8, 64])")
+    if is_auto(trainer.epochs):
+        trainer.epochs = epochs_for(trainer.steps, n_train, trainer.batch_size)
+        lines.append(f"trainer.epochs={trainer.epochs} (trainer.steps={trainer.steps} optimizer steps)")
+    if len(dataset.validation) == 0 and str(cfg.monitor).startswith("val_"):
+        cfg.monitor = "loss"
+        lines.append("monitor=loss (no validation split: the lowest training loss picks the best checkpoint)")
+    for name, callback in (cfg.get("callbacks") or {}).items():
+        if not isinstance(callback, DictConfig):
+            continue
+        if len(dataset.validation) == 0 and str(callback.get("monitor", "")).startswith("val_"):
+            callback.monitor = callback.monitor.removeprefix("val_")
+            lines.append(f"callbacks.{name}.monitor={callback.monitor} (no validation split)")
+        if is_auto(callback.get("patience")):
+            share, minimum = PATIENCE_RULES.get(callback.get("_target_"), DEFAULT_PATIENCE_RULE)
+            callback.patience = patience_for(trainer.epochs, share, minimum)
+            lines.append(f"callbacks.{name}.patience={callback.patience} ({share:.0%} of {trainer.epochs} epochs)")
+    for line in lines:
+        log.info(f"Adapted to the data: {line}.")
+    return lines
