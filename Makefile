@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test bench clean
+.PHONY: train test bench bench-real clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench $(ARGS)
+
+# Every classifier, default config, on the real .ts sets of UCR (a folder of <set>_TRAIN.ts/_TEST.ts pairs).
+UCR ?= ../shared/datasets/ucr
+bench-real: $(VENV)/.installed
+	$(BIN)/python -m zoo.bench_real $(UCR) $(ARGS)
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

@@ -29,6 +29,8 @@ NOT_RUN = {
     "pytest -m tensorboard": "it runs part of this suite",
     "python -m zoo.bench": "it takes minutes and asserts nothing (figures in the README come from it)",
     "make bench": "it takes minutes and asserts nothing (figures in the README come from it)",
+    "make bench-real": "it trains every classifier on three real sets for over an hour; tests/test_bench_real.py runs it on a tiny folder",
+    "python -m zoo.bench_real ../shared/datasets/ucr": "as make bench-real, which runs this",
     "source .venv/bin/activate": "a shell built-in; these tests put the environment's bin/ first on PATH, which is what it does",
     '.venv/bin/pip install -e ".[gpu]"': "it downloads GBs of CUDA libraries for a GPU this machine does not have",
     "python train.py trainer=gpu": "it needs a GPU; without one it stops with the one-line error tests/test_device.py checks",

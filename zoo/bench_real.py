@@ -1,0 +1,133 @@
+"""`python -m zoo.bench_real <folder>`: every classifier, default config, on real `.ts` sets, next to published accuracy.
+
+For each `<name>_TRAIN.ts` / `<name>_TEST.ts` pair under the folder and each classifier, runs
+`python train.py data=ts data.train_path=... data.test_path=... model=<model> seed=<seed>` in a
+process of its own (nothing else set: this is what a user gets without tuning), then prints and
+writes a Markdown table of test accuracy and seconds per run. Published figures come from
+`published.csv` (`set,accuracy`) in the folder, else from a Markdown table in its README.md whose
+header has a "set" column and a column with "published" in its name.
+"""
+
+import argparse
+import csv
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from zoo.markdown import markdown_table
+from zoo.registry import list_models
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_sets(folder):
+    """Returns `{set name: (train path, test path)}` for every `*_TRAIN.ts` with a `*_TEST.ts` beside it."""
+    sets = {}
+    for train in sorted(Path(folder).rglob("*_TRAIN.ts")):
+        test = train.with_name(train.name.replace("_TRAIN.ts", "_TEST.ts"))
+        if test.is_file():
+            sets[train.name.removesuffix("_TRAIN.ts")] = (train.resolve(), test.resolve())
+    return sets
+
+
+def read_published(folder):
+    """Returns `{set name: published accuracy}` from the folder's `published.csv` or README.md table."""
+    folder = Path(folder)
+    if (folder / "published.csv").is_file():
+        with open(folder / "published.csv", newline="") as handle:
+            return {row["set"]: float(row["accuracy"]) for row in csv.DictReader(handle)}
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return {}
+    published, columns = {}, None
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            columns = None
+            continue
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if columns is None:
+            lowered = [cell.lower() for cell in cells]
+            if "set" in lowered and any("published" in cell for cell in lowered):
+                columns = (lowered.index("set"), next(i for i, c in enumerate(lowered) if "published" in c))
+            continue
+        name_column, value_column = columns
+        if len(cells) > value_column and re.fullmatch(r"\d*\.\d+|\d+", cells[value_column]):
+            published[cells[name_column]] = float(cells[value_column])
+    return published
+
+
+def run_one(model, train, test, run_dir, *, seed, timeout, overrides=()):
+    """Trains `model` with its default config (plus any `overrides`) in a subprocess.
+
+    Returns:
+        `(test accuracy or None, seconds, epochs run or None, error line or None)`.
+    """
+    command = [
+        sys.executable, str(PROJECT_ROOT / "train.py"), "data=ts", f"data.train_path={train}",
+        f"data.test_path={test}", f"model={model}", f"seed={seed}", f"hydra.run.dir={run_dir}", *overrides,
+    ]  # fmt: skip
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+    except subprocess.TimeoutExpired:
+        return None, time.perf_counter() - started, None, f"stopped after {timeout} s"
+    seconds = time.perf_counter() - started
+    metrics_path = Path(run_dir) / "metrics.json"
+    if result.returncode or not metrics_path.is_file():
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+        return None, seconds, None, lines[-1]
+    metrics = json.loads(metrics_path.read_text())
+    return metrics["test"]["accuracy"], seconds, metrics["epochs_run"], None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", help="a folder holding <set>_TRAIN.ts and <set>_TEST.ts pairs (any depth)")
+    parser.add_argument("--models", nargs="*", default=list_models(head="classify"))
+    parser.add_argument("--sets", nargs="*", help="only these set names")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds before a run is stopped and reported")
+    parser.add_argument("--output", default="outputs/bench_real", help="where runs and bench_real.md go")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every run (the published table uses none)")
+    args = parser.parse_args(argv)
+    sets = find_sets(args.folder)
+    if args.sets:
+        sets = {name: paths for name, paths in sets.items() if name in args.sets}
+    if not sets:
+        sys.exit(f"No <set>_TRAIN.ts with a matching <set>_TEST.ts under {args.folder}: point at a folder of .ts pairs.")
+    published = read_published(args.folder)
+    output = Path(args.output).resolve()
+    header = ["set", "published", *args.models]
+    rows, notes = [], []
+    for name, (train, test) in sets.items():
+        row = [name, f"{published[name]:.3f}" if name in published else "-"]
+        for model in args.models:
+            run_dir = output / name / model
+            accuracy, seconds, epochs, error = run_one(
+                model, train, test, run_dir, seed=args.seed, timeout=args.timeout, overrides=args.overrides
+            )
+            if error:
+                row.append(f"failed ({seconds:.0f} s)")
+                notes.append(f"{name} / {model}: {error}")
+            else:
+                row.append(f"{accuracy:.3f} ({seconds:.0f} s, {epochs} ep, {seconds / epochs:.1f} s/ep)")
+            print(f"{name} {model}: {row[-1]}", flush=True)
+        rows.append(row)
+    table = markdown_table(header, rows)
+    settings = f"overrides {' '.join(args.overrides)}" if args.overrides else "default config of each model"
+    text = (
+        f"Test accuracy (wall-clock seconds per run with start-up and scoring, epochs run, seconds per epoch), "
+        f"{settings}, seed {args.seed}.\n\n"
+        + table + "\n" + "".join(f"\n- {note}" for note in notes) + "\n"
+    )  # fmt: skip
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "bench_real.md").write_text(text)
+    print("\n" + text)
+    print(f"Written to {output / 'bench_real.md'}")
+
+
+if __name__ == "__main__":
+    main()
