@@ -1,7 +1,9 @@
 """train.py and evaluate.py through the command line: the run directory, TensorBoard, reloading, errors."""
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -143,13 +145,33 @@ def test_bad_override_stops_before_training_and_leaves_no_run(tmp_path, override
 
 
 def test_training_into_a_finished_run_is_refused_and_keeps_it(smoke_run):
-    before = (smoke_run / "metrics.json").read_bytes()
+    kept = ["metrics.json", ".hydra/config.yaml", ".hydra/overrides.yaml", ".hydra/hydra.yaml", "train.log"]
+    before = {name: (smoke_run / name).read_bytes() for name in kept}
     checkpoint = (smoke_run / "checkpoints" / "best.keras").stat().st_mtime_ns
-    completed = run_cli("train.py", f"hydra.run.dir={smoke_run}", "debug=smoke", check=False)
+    completed = run_cli("train.py", f"hydra.run.dir={smoke_run}", "debug=smoke", "model=attention", check=False)
     assert completed.returncode == 1
-    assert f"Error: {smoke_run} already holds a finished run (metrics.json)" in completed.stderr
-    assert (smoke_run / "metrics.json").read_bytes() == before
+    assert completed.stderr.strip().splitlines()[-1] == (
+        f"Error: {smoke_run} already holds a finished run (metrics.json); training there would overwrite it: "
+        "choose another hydra.run.dir or delete that directory."
+    )
+    # Refused before Hydra wrote anything: its own .hydra/ files and the log are untouched too.
+    assert {name: (smoke_run / name).read_bytes() for name in kept} == before
     assert (smoke_run / "checkpoints" / "best.keras").stat().st_mtime_ns == checkpoint
+    assert not (smoke_run / ".lock").exists()
+
+
+def test_a_directory_another_live_run_holds_is_refused_before_anything_is_written(tmp_path):
+    run_dir = tmp_path / "busy"
+    run_dir.mkdir()
+    # This test's own process stands for the other run: alive for as long as the CLI runs.
+    (run_dir / ".lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+    completed = run_cli("train.py", f"hydra.run.dir={run_dir}", "debug=smoke", check=False)
+    assert completed.returncode == 1
+    assert completed.stderr.strip().splitlines()[-1] == (
+        f"Error: {run_dir} is in use by another run (process {os.getpid()} on {socket.gethostname()}): "
+        "wait for it to end or choose another hydra.run.dir."
+    )
+    assert [path.name for path in run_dir.iterdir()] == [".lock"]
 
 
 def test_evaluate_refuses_a_missing_run_directory(tmp_path):

@@ -87,15 +87,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="a folder holding <set>_TRAIN.ts and <set>_TEST.ts pairs (any depth)")
     parser.add_argument("--models", nargs="*", default=list_models(head="classify"))
-    parser.add_argument("--sets", nargs="*", help="only these set names")
+    parser.add_argument("--sets", nargs="*", help="only these set names, in this order")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=3600, help="seconds before a run is stopped and reported")
     parser.add_argument("--output", default="outputs/bench_real", help="where runs and bench_real.md go")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every run (the published table uses none)")
     args = parser.parse_args(argv)
     sets = find_sets(args.folder)
-    if args.sets:
-        sets = {name: paths for name, paths in sets.items() if name in args.sets}
+    if args.sets:  # in the order given
+        sets = {name: sets[name] for name in args.sets if name in sets}
     if not sets:
         sys.exit(f"No <set>_TRAIN.ts with a matching <set>_TEST.ts under {args.folder}: point at a folder of .ts pairs.")
     published = read_published(args.folder)

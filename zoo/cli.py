@@ -9,7 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from zoo.errors import ZooError
 
 # What Hydra writes before the task starts; a directory holding nothing else never trained.
-_HYDRA_START_FILES = {".hydra", "train.log", "evaluate.log", "anatomy.log", "predict.log", "export.log"}
+_HYDRA_START_FILES = {".hydra", ".lock", "train.log", "evaluate.log", "anatomy.log", "predict.log", "export.log"}
 
 
 def _discard_unstarted_run():

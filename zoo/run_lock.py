@@ -1,0 +1,109 @@
+"""One run per directory: a Hydra callback that locks `hydra.run.dir` before Hydra writes into it.
+
+Hydra saves `.hydra/config.yaml` and `overrides.yaml` before the task starts, so a check inside
+`train()` comes too late to protect a finished or running run. `RunDirectoryLock.on_run_start`
+runs before that: it refuses a directory that holds a finished run (`metrics.json`) or that a live
+process has locked, with one line and nothing touched. Otherwise it writes `.lock` (the PID and
+host, created exclusively) and removes it when the process exits. A lock whose process is gone
+(a killed run) is stale and taken over.
+"""
+
+import atexit
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+
+LOCK_NAME = ".lock"
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def _holder(lock):
+    """Returns the live process holding `lock` as `(pid, host)`, or None if the lock is stale or unreadable."""
+    try:
+        holder = json.loads(lock.read_text())
+        pid, host = int(holder["pid"]), str(holder["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if host != socket.gethostname():
+        return pid, host  # cannot tell from here; another machine's run counts as live
+    return (pid, host) if pid != os.getpid() and _process_alive(pid) else None
+
+
+def refusal(run_dir):
+    """Returns the one-line reason a run may not start in `run_dir`, or None if it may."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        return f"{run_dir} is a file, not a run directory: choose another hydra.run.dir."
+    if (run_dir / "metrics.json").is_file():
+        return (
+            f"{run_dir} already holds a finished run (metrics.json); training there would overwrite it: "
+            "choose another hydra.run.dir or delete that directory."
+        )
+    holder = _holder(run_dir / LOCK_NAME)
+    if holder is not None:
+        return (
+            f"{run_dir} is in use by another run (process {holder[0]} on {holder[1]}): wait for it to end "
+            "or choose another hydra.run.dir."
+        )
+    return None
+
+
+def acquire(run_dir):
+    """Locks `run_dir` for this process until it exits.
+
+    Returns:
+        None if locked, else the one-line reason it cannot be.
+    """
+    reason = refusal(run_dir)
+    if reason:
+        return reason
+    run_dir = Path(run_dir)
+    lock = run_dir / LOCK_NAME
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock.unlink(missing_ok=True)  # stale: its process is gone
+        descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return refusal(run_dir) or f"{run_dir} was locked by another run a moment ago: choose another hydra.run.dir."
+    except OSError as error:
+        return f"Cannot write to {run_dir} ({error.strerror}): choose a writable hydra.run.dir or paths.log_dir."
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname()}, handle)
+    atexit.register(release, run_dir)
+    return None
+
+
+def release(run_dir):
+    """Removes this process's lock from `run_dir` (another process's lock is left alone)."""
+    lock = Path(run_dir) / LOCK_NAME
+    try:
+        if json.loads(lock.read_text()).get("pid") == os.getpid():
+            lock.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class RunDirectoryLock(Callback):
+    """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
+
+    def on_run_start(self, config, **kwargs):
+        reason = acquire(config.hydra.run.dir)
+        if reason:
+            print(f"Error: {reason}", file=sys.stderr)
+            raise SystemExit(1)
+
+    def on_run_end(self, config, **kwargs):
+        release(config.hydra.run.dir)
