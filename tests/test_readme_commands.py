@@ -31,6 +31,10 @@ NOT_RUN = {
     "make bench": "it takes minutes and asserts nothing (figures in the README come from it)",
     "make bench-real": "it trains every classifier on three real sets for over an hour; tests/test_bench_real.py runs it on a tiny folder",
     "python -m zoo.bench_real ../shared/datasets/ucr": "as make bench-real, which runs this",
+    "python -m zoo.bench_real <folder>": "a syntax summary; tests/test_bench_real.py runs it on a tiny folder",
+    "python -m zoo.bench_real <folder> trainer.steps=500": "a syntax summary; tests/test_bench_real.py runs it with trainer.steps=4",
+    "python train.py data=ts data.train_path=... data.test_path=... model=<name> seed=0":
+        "a template of what bench_real runs; tests/test_bench_real.py runs it",
     "source .venv/bin/activate": "a shell built-in; these tests put the environment's bin/ first on PATH, which is what it does",
     '.venv/bin/pip install -e ".[gpu]"': "it downloads GBs of CUDA libraries for a GPU this machine does not have",
     "python train.py trainer=gpu": "it needs a GPU; without one it stops with the one-line error tests/test_device.py checks",

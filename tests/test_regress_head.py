@@ -7,7 +7,7 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import EXAMPLES, compose_config
-from model_checks import check_model
+from model_checks import check_model, small_options
 from zoo import get_task, list_models, model_info
 from zoo.data import model_inputs, ts_dataset
 from zoo.evaluation import evaluate
@@ -27,7 +27,7 @@ def dataset():
 def test_every_model_with_a_regress_head_builds_and_trains_a_step(dataset, name):
     # The file's series have 29 steps: one sub-sequence where a model splits them.
     options = {"n_sub": 1} if "n_sub" in model_info(name).options() else {}
-    model = check_model(name, "regress", dataset=dataset, units=4, **options)
+    model = check_model(name, "regress", dataset=dataset, **small_options(name), **options)
     assert model.get_layer("regressor").dtype_policy.compute_dtype == "float32"
 
 

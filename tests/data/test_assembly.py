@@ -53,7 +53,7 @@ def test_labels_map_to_sorted_indices_and_unseen_test_labels_are_refused():
 
 def test_horizon_holds_out_the_last_steps_of_each_series():
     data = raw([[1, 2, 3, 4, 5], [10, 20, 30]], labels=["a", "b"])
-    dataset = assemble_dataset(data, raw([[7, 8, 9, 10]], labels=["a"], source="t"), horizon=2, val_fraction=0.5, seed=0)
+    dataset = assemble_dataset(data, raw([[7, 8, 9, 10]], labels=["a"], source="t"), horizon=2, val_fraction=0.5, normalize="global", seed=0)
     scaler = dataset.scaler
     test = dataset.test
     assert test.lengths.tolist() == [2] and dataset.spec.timesteps == 3 and dataset.spec.horizon == 2
@@ -86,7 +86,13 @@ def test_an_infinite_value_names_its_series_and_is_not_called_missing():
 def test_huge_values_scale_in_float64_instead_of_collapsing_to_zero():
     rng = np.random.default_rng(0)
     series = [list(1e30 * (1 + rng.normal(size=12))) for _ in range(20)]
-    dataset = assemble_dataset(raw(series, labels=["a", "b"] * 10), val_fraction=0.2, test_fraction=0.2, seed=0)
+    dataset = assemble_dataset(
+        raw(series, labels=["a", "b"] * 10), val_fraction=0.2, test_fraction=0.2, normalize="global", seed=0
+    )
     assert np.isfinite(dataset.scaler.std).all() and dataset.scaler.std[0] > 1e29
     scaled = dataset.train.series[dataset.train.mask]
     assert abs(scaled.mean()) < 0.2 and 0.8 < scaled.std() < 1.2
+    # Per-series scaling (the file default) takes its moments in float64 too.
+    per_series = assemble_dataset(raw(series, labels=["a", "b"] * 10), val_fraction=0.2, test_fraction=0.2, seed=0)
+    for row in per_series.train.series:
+        assert abs(row.mean()) < 1e-5 and abs(row.std() - 1.0) < 1e-5
