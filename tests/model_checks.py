@@ -33,8 +33,12 @@ def toy_batch(model, dataset, task):
     return model_inputs(dataset.train, names), get_task(task).targets(dataset.train)
 
 
-def check_model(name, task, dataset=None, **options):
-    """Builds `name`, checks its output shape, takes one training step and reloads it from `.keras`.
+def check_model(name, task, dataset=None, graph=False, **options):
+    """Builds `name`, checks its output shape and takes one epoch of training steps.
+
+    Eager by default: tracing a variant's training graph costs seconds and checks nothing these
+    tests ask; `graph=True` (the registry's default-config test) and every training run of the
+    CLI tests go through the compiled `fit` path.
 
     Returns:
         The trained model.
@@ -42,7 +46,7 @@ def check_model(name, task, dataset=None, **options):
     dataset = dataset or toy_dataset()
     model = create_model(name, dataset.spec, head=task, **options)
     inputs, labels = toy_batch(model, dataset, task)
-    predictions = model.predict(inputs, verbose=0)
+    predictions = model.predict(inputs, verbose=0) if graph else keras.ops.convert_to_numpy(model(inputs, training=False))
     spec = dataset.spec
     expected = {
         "classify": (len(labels), spec.n_classes),
@@ -50,7 +54,7 @@ def check_model(name, task, dataset=None, **options):
         "regress": (len(labels), 1),
     }[task]
     assert predictions.shape == expected
-    model.compile(optimizer="adam", **get_task(task).compile_arguments())
+    model.compile(optimizer="adam", run_eagerly=not graph, **get_task(task).compile_arguments())
     before = [w.copy() for w in model.get_weights()]
     history = model.fit(inputs, labels, epochs=1, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"][0])

@@ -46,8 +46,10 @@ def test_forecaster_report_compares_with_baselines_per_step(tmp_path):
 
 
 def test_compare_sorts_runs_by_the_monitored_metric(tmp_path):
-    run_cli("train.py", "-m", "trainer.learning_rate=1e-3,1e-2", "debug=smoke", "trainer.epochs=2", f"paths.log_dir={tmp_path}")
-    [sweep] = tmp_path.glob("multiruns/*/*")
+    # Two runs laid out as a sweep's jobs, trained in this process (the README test runs a real sweep and compare).
+    sweep = tmp_path / "sweep"
+    for job, rate in enumerate(["1e-3", "1e-2"]):
+        train_in_process(sweep / f"{job}_last_state", f"trainer.learning_rate={rate}", "debug=smoke", "trainer.epochs=2")
     completed = subprocess.run(
         [sys.executable, "-m", "zoo.compare", str(sweep)], cwd=ROOT, capture_output=True, text=True, check=True
     )

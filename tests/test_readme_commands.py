@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 NOT_RUN = {
     "make test": "it is this suite (CI runs it)",
+    "python train.py": "make train runs exactly this, as written (the default run, end to end)",
     'pytest -m "not slow"': "it runs part of this suite",
     "pytest -m tensorboard": "it runs part of this suite",
     "python -m zoo.bench": "it takes minutes and asserts nothing (figures in the README come from it)",

@@ -76,13 +76,13 @@ def test_padded_batch_predicts_each_series_as_alone(name, options):
     series = rng.normal(size=(4, 16, 2)).astype("float32")
     mask = np.arange(16)[None, :] < lengths[:, None]
     series[~mask] = 1e3  # whatever the padding holds must not reach a prediction
-    batch = model.predict({"series": series, "mask": mask}, verbose=0)
+    batch = keras.ops.convert_to_numpy(model({"series": series, "mask": mask}, training=False))
     for i, length in enumerate(lengths):
         # fcn takes any length, so the series goes in unpadded; lstm_fcn's length is fixed.
         steps = 16 if name == "lstm_fcn" else length
         single = np.zeros((1, steps, 2), "float32")
         single[0, :length] = series[i, :length]
-        alone = model.predict({"series": single, "mask": np.arange(steps)[None, :] < length}, verbose=0)
+        alone = keras.ops.convert_to_numpy(model({"series": single, "mask": np.arange(steps)[None, :] < length}, training=False))
         np.testing.assert_allclose(alone[0], batch[i], atol=1e-5)
 
 

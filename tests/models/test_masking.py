@@ -29,6 +29,20 @@ def dataset():
     return data
 
 
+@pytest.fixture(scope="module")
+def trained_models(dataset):
+    """One trained model per (name, options), built on first use and shared by this module's tests."""
+    cache = {}
+
+    def trained(name, **options):
+        key = (name, tuple(sorted(options.items())))
+        if key not in cache:
+            cache[key] = check_model(name, task_of(name), dataset=dataset, **small_options(name, 5), **options)
+        return cache[key]
+
+    return trained
+
+
 def padded_batch(fill, seed=0):
     rng = np.random.default_rng(seed)
     series = rng.normal(size=(len(LENGTHS), 12, 2)).astype("float32")
@@ -42,7 +56,7 @@ def predict(model, name, series, mask):
     forecaster = model_info(name).forecaster
     if forecaster is not None:
         return forecaster(model, inputs, 3, batch_size=256)
-    return model.predict(inputs, verbose=0)
+    return keras.ops.convert_to_numpy(model(inputs, training=False))
 
 
 def alone(model, name, series, length):
@@ -59,8 +73,8 @@ def alone(model, name, series, length):
 
 
 @pytest.mark.parametrize("name, options", VARIANTS, ids=[f"{n}-{'-'.join(map(str, o.values())) or 'default'}" for n, o in VARIANTS])
-def test_padded_batch_predicts_like_each_series_alone(dataset, name, options):
-    model = check_model(name, task_of(name), dataset=dataset, **small_options(name, 5), **{**OPTIONS.get(name, {}), **options})
+def test_padded_batch_predicts_like_each_series_alone(trained_models, name, options):
+    model = trained_models(name, **{**OPTIONS.get(name, {}), **options})
     series, mask = padded_batch(fill=0.0)
     batch = predict(model, name, series, mask)
     for index, length in enumerate(LENGTHS):
@@ -69,8 +83,8 @@ def test_padded_batch_predicts_like_each_series_alone(dataset, name, options):
 
 @pytest.mark.parametrize("name", list_models())
 @pytest.mark.parametrize("fill", [7.5, -1e4, np.nan])
-def test_padding_values_never_change_a_prediction(dataset, name, fill):
-    model = check_model(name, task_of(name), dataset=dataset, **small_options(name, 5), **OPTIONS.get(name, {}))
+def test_padding_values_never_change_a_prediction(trained_models, name, fill):
+    model = trained_models(name, **OPTIONS.get(name, {}))
     zeros = predict(model, name, *padded_batch(fill=0.0))
     other = predict(model, name, *padded_batch(fill=fill))
     assert np.isfinite(other).all()

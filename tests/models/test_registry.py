@@ -34,7 +34,7 @@ def test_unknown_model_lists_the_available_ones():
 
 @pytest.mark.parametrize("name", list_models())
 def test_default_model_builds_trains_and_is_named_after_its_key(name):
-    model = check_model(name, default_task(name))
+    model = check_model(name, default_task(name), graph=True)
     assert model.name == name
 
 
