@@ -70,6 +70,9 @@ def test_without_a_validation_split_the_training_loss_picks_the_best_checkpoint(
     with open_dict(cfg):
         lines = adapt_to_data(cfg, dataset)
     assert (cfg.trainer.epochs, cfg.trainer.batch_size) == (50, 16)  # numbers given are kept
+    # Early stopping on the training loss waits the whole budget; the schedule keeps its share.
+    assert cfg.callbacks.early_stopping.patience == 50
+    assert cfg.callbacks.reduce_lr_on_plateau.patience == 2
     assert cfg.monitor == "loss"
     assert cfg.callbacks.early_stopping.monitor == "loss"
     assert cfg.callbacks.early_stopping.mode == "min"  # the interpolated mode follows the monitor
@@ -81,3 +84,10 @@ def test_auto_is_refused_where_a_number_is_needed():
     cfg = compose_train("trainer.steps=auto")
     with pytest.raises(ZooError, match="trainer.steps, expected a positive integer, got 'auto'"):
         check_trainer(cfg.trainer)
+
+
+def test_a_patience_given_without_a_validation_split_is_kept():
+    cfg = compose_train("trainer.epochs=50", "callbacks.early_stopping.patience=5")
+    with open_dict(cfg):
+        adapt_to_data(cfg, toy_dataset(n_samples=40, val_fraction=0.0))
+    assert cfg.callbacks.early_stopping.patience == 5

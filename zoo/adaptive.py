@@ -9,7 +9,10 @@ The filled-in values are what `config.yaml`, the HParams dashboard and the log s
 - Epochs: from a budget of optimizer steps, `trainer.steps` (`epochs_for`): the number of weight
   updates, not passes over the data, is what a model needs, whatever the set's size.
 - Patience: early stopping waits a tenth of the epochs (at least 8), the learning-rate schedule a
-  twentieth (at least 2) (`patience_for`).
+  twentieth (at least 2) (`patience_for`). Without a validation split early stopping waits the
+  whole budget: on the training loss it cannot guard against overfitting, only cut a run short
+  when the loss spikes before the schedule lowers the rate (measured: lstm_conv1d on OSULeaf
+  stopped at epoch 31 of 200 with 0.285 test accuracy, and reached 0.579 trained to the end).
 - Validation: a validation split is carved only when it holds at least 10 series per class
   (`validation_fraction_for`). Otherwise every training series trains the model, and the best
   checkpoint is the one with the lowest training loss, as FCN and InceptionTime choose theirs: on
@@ -31,6 +34,8 @@ VALIDATION_SERIES_PER_CLASS = 10
 # Share of the epochs a callback's `patience: auto` waits, and the least it waits, by callback class.
 PATIENCE_RULES = {"keras.callbacks.ReduceLROnPlateau": (0.05, 2)}
 DEFAULT_PATIENCE_RULE = (0.1, 8)
+# Callbacks whose `patience: auto` waits every epoch when there is no validation split.
+WHOLE_BUDGET_WITHOUT_VALIDATION = ("keras.callbacks.EarlyStopping",)
 
 
 def is_auto(value):
@@ -104,7 +109,12 @@ def adapt_to_data(cfg, dataset):
         if len(dataset.validation) == 0 and str(callback.get("monitor", "")).startswith("val_"):
             callback.monitor = callback.monitor.removeprefix("val_")
             lines.append(f"callbacks.{name}.monitor={callback.monitor} (no validation split)")
-        if is_auto(callback.get("patience")):
+        if not is_auto(callback.get("patience")):
+            continue
+        if len(dataset.validation) == 0 and callback.get("_target_") in WHOLE_BUDGET_WITHOUT_VALIDATION:
+            callback.patience = trainer.epochs
+            lines.append(f"callbacks.{name}.patience={callback.patience} (no validation split: the whole budget)")
+        else:
             share, minimum = PATIENCE_RULES.get(callback.get("_target_"), DEFAULT_PATIENCE_RULE)
             callback.patience = patience_for(trainer.epochs, share, minimum)
             lines.append(f"callbacks.{name}.patience={callback.patience} ({share:.0%} of {trainer.epochs} epochs)")
