@@ -16,12 +16,15 @@ SPEC = DataSpec(timesteps=12, n_features=2, n_classes=3, horizon=4)
 
 
 def keras_cudnn_conditions():
-    """Keras' own private condition functions, or a skip naming what moved in a newer Keras."""
+    """Keras' own private condition functions; fails, naming what moved, if a newer Keras renamed them."""
     # `keras.src.backend.tensorflow.rnn` the module is shadowed by a function of that name.
     tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
     names = ("_do_lstm_arguments_support_cudnn", "_do_gru_arguments_support_cudnn")
     if not all(hasattr(tf_rnn, name) for name in names):
-        pytest.skip(f"Keras {keras.__version__} no longer has the private {names} this test compares with")
+        pytest.fail(
+            f"Keras {keras.__version__} no longer has the private {names} this test compares with: "
+            "point it at Keras' new cuDNN condition functions."
+        )
     return [getattr(tf_rnn, name) for name in names]
 
 
