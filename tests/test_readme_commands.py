@@ -39,6 +39,7 @@ NOT_RUN = {
     "source .venv/bin/activate": "a shell built-in; these tests put the environment's bin/ first on PATH, which is what it does",
     '.venv/bin/pip install -e ".[gpu]"': "it downloads GBs of CUDA libraries for a GPU this machine does not have",
     "python train.py trainer=gpu": "it needs a GPU; without one it stops with the one-line error tests/test_device.py checks",
+    "python train.py resume=outputs/long_run": "it needs an interrupted run; tests/test_resume.py kills and signals runs and resumes them this way",
     "python train.py paths.log_dir=/scratch/runs": "it writes outside the repository; paths.log_dir is passed by many tests",
     "python train.py model=<name>": "a template; tests/test_zoo_cli.py trains every model",
     "python evaluate.py run_dir=<run> [ckpt=best|last|<file.keras>]": "a syntax summary; its concrete forms are run",

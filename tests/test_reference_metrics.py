@@ -1,4 +1,4 @@
-"""The same seed gives the same metrics.json as main before the issue-8 refactor (stored reference)."""
+"""The same seed gives the same metrics.json as the stored reference (tests/reference/pinned_metrics.json says when it was pinned)."""
 
 import json
 import math
@@ -11,7 +11,7 @@ from zoo.training import train
 # Issue 9 changed two data defaults on purpose (per-series scaling, no validation split for small
 # files); the reference runs pin the earlier ones, so what they check (same seed, same metrics) is unchanged.
 EARLIER_DEFAULTS = ["data.normalize=global", "data.val_fraction=0.15"]
-REFERENCE = json.loads((ROOT / "tests" / "reference" / "metrics_before_refactor.json").read_text())["cases"]
+REFERENCE = json.loads((ROOT / "tests" / "reference" / "pinned_metrics.json").read_text())["cases"]
 
 
 def assert_same_metrics(actual, expected, path="metrics"):

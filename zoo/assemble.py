@@ -52,17 +52,17 @@ def build_optimizer(trainer_cfg):
         ) from error
 
 
-def build_callbacks(cfg, **logger_arguments):
-    """Instantiates `cfg.callbacks` and `cfg.logger`.
+def build_callbacks(cfg):
+    """Instantiates the Keras callbacks of `cfg.callbacks`, in order."""
+    return [instantiate(callback) for callback in cfg.callbacks.values()]
+
+
+def build_loggers(cfg, **logger_arguments):
+    """Instantiates the loggers of `cfg.logger`.
 
     Args:
         cfg: the composed training config.
         **logger_arguments: passed to every logger (the run config and the model summary).
-
-    Returns:
-        A list of Keras callbacks: the callbacks, then the loggers.
     """
-    callbacks = [instantiate(callback) for callback in cfg.callbacks.values()]
     # Not recursive: the run config holds _target_ nodes the logger must log, not build.
-    callbacks += [instantiate(logger, **logger_arguments, _recursive_=False) for logger in cfg.logger.values()]
-    return callbacks
+    return [instantiate(logger, **logger_arguments, _recursive_=False) for logger in cfg.logger.values()]

@@ -19,7 +19,7 @@ import time
 import keras
 import tensorflow as tf
 
-from zoo.data import make_tf_dataset, synthetic_dataset
+from zoo.data import make_tf_dataset, make_training_dataset, synthetic_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import configure_device, seed_everything
 from zoo.markdown import markdown_table
@@ -45,10 +45,12 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
     model = create_model(name, dataset.spec, head=task.name)
     model.compile(optimizer="adam", **task.compile_arguments())
     names = input_names(model)
-    train = make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True)
-    model.fit(train, epochs=1, verbose=0)  # warm-up: tracing and graph building
+    train, steps = make_training_dataset(
+        dataset.train, input_names=names, task=task, batch_size=batch_size, seed=0, epochs=epochs + 1
+    )
+    model.fit(train, epochs=1, steps_per_epoch=steps, verbose=0)  # warm-up: tracing and graph building
     started = time.perf_counter()
-    model.fit(train, epochs=epochs, verbose=0)
+    model.fit(train, epochs=epochs + 1, initial_epoch=1, steps_per_epoch=steps, verbose=0)
     train_seconds = time.perf_counter() - started
     test = make_tf_dataset(dataset.test, input_names=names, task=task, batch_size=batch_size)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 
 from zoo.errors import ZooError
+from zoo.resume import TrainingInterrupted
 
 # What Hydra writes before the task starts; a directory holding nothing else never trained.
 _HYDRA_START_FILES = {".hydra", ".lock", "train.log", "evaluate.log", "anatomy.log", "predict.log", "export.log"}
@@ -35,8 +36,13 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
     Returns:
         What `task` returns.
     """
+    # A resumed run's directory is the user's earlier run: never discarded, even if it holds little.
+    discard_unstarted_run = discard_unstarted_run and not cfg.get("resume")
     try:
         return task(cfg)
+    except TrainingInterrupted as stop:
+        print(f"Interrupted: {stop}", file=sys.stderr)
+        raise SystemExit(stop.exit_code) from None
     except ZooError as error:
         if discard_unstarted_run:
             _discard_unstarted_run()

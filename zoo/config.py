@@ -15,7 +15,7 @@ from zoo.device import DEVICES, PRECISIONS
 from zoo.errors import ZooError
 from zoo.registry import model_info
 from zoo.tasks import get_task, improvement_mode
-from zoo.validation import boolean, one_of, positive_int, positive_number
+from zoo.validation import boolean, non_negative_int, one_of, positive_int, positive_number
 
 # What a saved run config may instantiate (evaluation and resume read configs from disk: data, not code).
 ZOO_TARGETS = (
@@ -33,14 +33,18 @@ def register_resolvers():
 
     `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
     direction it improves in ("max" or "min"), `${zoo.default_head:<model>}` the first head the
-    model registered, `${zoo.normalize:<head>}` the default `data.normalize`, and `${zoo.cwd:}`
-    the directory the command was started from.
+    model registered, `${zoo.normalize:<head>}` the default `data.normalize`, `${zoo.cwd:}`
+    the directory the command was started from, and `${zoo.resume_or:${resume},<value>}` /
+    `${zoo.unless_resume:${resume},<value>}` what Hydra uses when a command resumes a run (its
+    directory; no new `.hydra/`).
     """
     OmegaConf.register_new_resolver("zoo.cwd", os.getcwd, replace=True)
     OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
     OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
     OmegaConf.register_new_resolver("zoo.normalize", default_normalization, replace=True)
     OmegaConf.register_new_resolver("zoo.default_head", lambda name: model_info(name).default_head, replace=True)
+    OmegaConf.register_new_resolver("zoo.resume_or", lambda resume, default: resume or default, replace=True)
+    OmegaConf.register_new_resolver("zoo.unless_resume", lambda resume, value: None if resume else value, replace=True)
 
 
 def default_normalization(head):
@@ -76,6 +80,7 @@ def check_trainer(trainer):
             positive_int(f"trainer.{name}", trainer[name])
     positive_int("trainer.steps", trainer.steps)
     positive_int("trainer.steps_per_execution", trainer.steps_per_execution)
+    non_negative_int("trainer.backup_every_steps", trainer.get("backup_every_steps", 0))
     positive_number("trainer.learning_rate", trainer.learning_rate)
     if trainer.clipnorm is not None:
         positive_number("trainer.clipnorm", trainer.clipnorm)
@@ -158,6 +163,26 @@ def check_saved_targets(cfg, source):
             "Keras callbacks or optimizers; the zoo refuses to run code a saved config names: "
             "restore the run's original config.yaml."
         )
+
+
+def differing_keys(new, saved, ignore=("paths",)):
+    """Returns the dotted keys whose values differ between two plain config dicts, sorted.
+
+    Args:
+        new: dict. The config a command composes now.
+        saved: dict. The config a run directory holds.
+        ignore: top-level keys left out (where files go does not change what a run computes).
+    """
+    if isinstance(new, dict) and isinstance(saved, dict):
+        keys = sorted(set(new) | set(saved), key=str)
+        differing = []
+        for key in keys:
+            if key in ignore:
+                continue
+            inner = differing_keys(new.get(key), saved.get(key), ignore=())
+            differing += [f"{key}.{name}" if name else str(key) for name in inner]
+        return differing
+    return [] if new == saved else [""]
 
 
 def read_run_config(run):

@@ -167,6 +167,12 @@ class RunDirectory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(path, text)
 
+    def remove_partial_files(self):
+        """Removes the temporary files of writes a killed process never renamed (`.<name>.<pid>.partial*`)."""
+        if self.path.is_dir():
+            for path in self.path.rglob(".*.partial*"):
+                path.unlink(missing_ok=True)
+
     # === Reading ===
     def check_exists(self):
         """Raises a ZooError unless this is a training run directory (it holds `config.yaml`)."""

@@ -3,7 +3,8 @@
 Hydra saves `.hydra/config.yaml` and `overrides.yaml` before the task starts, so a check inside
 `train()` comes too late to protect a finished or running run. `RunDirectoryLock.on_run_start`
 runs before that: it refuses a directory that holds a finished run (`metrics.json`) or that a live
-process has locked, with one line and nothing touched. Otherwise it writes `.lock` (the PID and
+process has locked, an unfinished run with another config, and a `resume=` that names no run or
+comes with other overrides, with one line and nothing touched. Otherwise it writes `.lock` (the PID and
 host, created exclusively) and removes it when the process exits. A lock whose process is gone
 (a killed run) is stale and taken over.
 """
@@ -16,6 +17,9 @@ import sys
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
+from omegaconf import OmegaConf
+
+from zoo.config import differing_keys
 
 LOCK_NAME = ".lock"
 
@@ -42,11 +46,22 @@ def _holder(lock):
     return (pid, host) if pid != os.getpid() and _process_alive(pid) else None
 
 
-def refusal(run_dir):
-    """Returns the one-line reason a run may not start in `run_dir`, or None if it may."""
+def refusal(run_dir, config=None):
+    """Returns the one-line reason a run may not start in `run_dir`, or None if it may.
+
+    Args:
+        run_dir: the run's directory.
+        config: the composed config (with its `hydra` node), or None to check only the lock and
+            whether the run finished. An unfinished run there takes only its own config again
+            (`.hydra/config.yaml`), or `resume=<run_dir>` with nothing else.
+    """
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         return f"{run_dir} is a file, not a run directory: choose another hydra.run.dir."
+    if config is not None:
+        reason = _resume_refusal(run_dir, config) if config.get("resume") else _config_refusal(run_dir, config)
+        if reason:
+            return reason
     if (run_dir / "metrics.json").is_file():
         return (
             f"{run_dir} already holds a finished run (metrics.json); training there would overwrite it: "
@@ -61,13 +76,50 @@ def refusal(run_dir):
     return None
 
 
-def acquire(run_dir):
+def _resume_refusal(run_dir, config):
+    if not (run_dir / "config.yaml").is_file():
+        return (
+            f"resume={run_dir}: that directory holds no config.yaml, so no training started there: "
+            "pass the directory of an interrupted run (under outputs/runs)."
+        )
+    extra = [override for override in config.hydra.overrides.task if not override.startswith("resume=")]
+    if extra:
+        return (
+            f"resume={run_dir} continues the run with its own saved config, so {' '.join(extra)} cannot apply: "
+            "drop them, or start a new run with them."
+        )
+    return None
+
+
+def _config_refusal(run_dir, config):
+    saved = run_dir / ".hydra" / "config.yaml"
+    if not saved.is_file() or (run_dir / "metrics.json").is_file():
+        return None
+    task_keys = [key for key in config if key != "hydra"]
+    composed = OmegaConf.to_container(OmegaConf.masked_copy(config, task_keys), resolve=False)
+    try:
+        differing = differing_keys(composed, OmegaConf.to_container(OmegaConf.load(saved), resolve=False))
+    except Exception:  # an unreadable .hydra/config.yaml: train() compares the run's config.yaml instead
+        return None
+    if differing:
+        return (
+            f"{run_dir} holds an unfinished run with another config ({', '.join(differing[:6])} differ): "
+            f"continue it with python train.py resume={run_dir}, or choose another hydra.run.dir."
+        )
+    return None
+
+
+def acquire(run_dir, config=None):
     """Locks `run_dir` for this process until it exits.
+
+    Args:
+        run_dir: the run's directory.
+        config: the composed config, checked against an unfinished run there (see `refusal`).
 
     Returns:
         None if locked, else the one-line reason it cannot be.
     """
-    reason = refusal(run_dir)
+    reason = refusal(run_dir, config)
     if reason:
         return reason
     run_dir = Path(run_dir)
@@ -100,7 +152,7 @@ class RunDirectoryLock(Callback):
     """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
 
     def on_run_start(self, config, **kwargs):
-        reason = acquire(config.hydra.run.dir)
+        reason = acquire(config.hydra.run.dir, config)
         if reason:
             print(f"Error: {reason}", file=sys.stderr)
             raise SystemExit(1)

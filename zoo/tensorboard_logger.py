@@ -78,6 +78,9 @@ class TensorBoardLogger(keras.callbacks.Callback):
         model_summary: str. Logged as text. Set by `train()`.
     """
 
+    # A resumed run continues the batch step and does not write the config, summary or layout twice.
+    resumed_attributes = ("_batch_step", "_header_written", "_layout_written")
+
     def __init__(self, log_dir, update_freq="epoch", histogram_freq=0, run_config=None, model_summary=None):
         super().__init__()
         if update_freq != "epoch":
@@ -90,10 +93,16 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.model_summary = model_summary
         self._writer = None
         self._batch_step = 0
+        self._header_written = False
         self._layout_written = False
 
     def on_train_begin(self, logs=None):
         self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._header_written:
+            return
+        self._header_written = True
         with self._writer.as_default():
             if self.run_config is not None:
                 tf.summary.text("config", _as_markdown_code(OmegaConf.to_yaml(self.run_config, resolve=True)), step=0)

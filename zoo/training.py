@@ -10,13 +10,14 @@ import keras
 from omegaconf import DictConfig, OmegaConf
 
 from zoo.adaptive import adapt_to_data
-from zoo.assemble import build_callbacks, build_dataset, build_model, build_optimizer
-from zoo.config import check_normalization, check_required, check_trainer
-from zoo.data import make_tf_dataset
+from zoo.assemble import build_callbacks, build_dataset, build_loggers, build_model, build_optimizer
+from zoo.config import check_normalization, check_required, check_trainer, differing_keys, read_run_config
+from zoo.data import make_tf_dataset, make_training_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
+from zoo.resume import BACKUP_FILE, TrainingBackup
 from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically
 from zoo.tasks import best_index, get_task, is_improvement, monitored_value
 from zoo.tensorboard_logger import write_run_summaries
@@ -33,21 +34,54 @@ def train(cfg: DictConfig) -> float:
     Returns:
         The monitored validation metric of the best checkpoint, for a Hydra sweeper.
     """
+    cfg = config_to_run(cfg)
     task = check_config(cfg)
     run = open_run_directory(cfg)
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
     adapt_to_data(cfg, dataset)
+    backup = open_backup(run, cfg)
     model = build_and_compile_model(cfg, dataset.spec, task)
-    log_start(run, dataset, model, device, cfg)
-    summary = write_run_files(run, cfg, dataset, model)
-    history = fit(model, dataset, task, cfg, run, summary)
+    log_start(run, dataset, model, device, cfg, backup)
+    summary = run.model_summary.read_text() if backup.resuming else write_run_files(run, cfg, dataset, model)
+    history = fit(model, dataset, task, cfg, run, summary, backup)
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
     write_results(run, cfg, task, metrics)
+    backup.discard()
     return monitored_value(metrics)
 
 
 # === Steps ===
+
+
+def config_to_run(cfg):
+    """Returns the config to train with: `cfg`, or with `resume=<run_dir>` that run's own saved config.
+
+    A saved config is data, not code: it may name only the zoo's allow-listed `_target_`s. A run
+    moved or copied since resumes where it is now.
+    """
+    if not cfg.get("resume"):
+        return cfg
+    run = RunDirectory(cfg.resume)
+    run.check_exists()
+    return relocated(read_run_config(run), run.path)
+
+
+def relocated(saved, run_dir):
+    """Returns `saved` (a run's config) with the paths under its recorded run directory moved to `run_dir`."""
+    recorded = str(saved.paths.output_dir)
+    current = str(Path(run_dir).resolve())
+
+    def move(value):
+        if isinstance(value, dict):
+            return {key: move(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [move(item) for item in value]
+        if isinstance(value, str) and (value == recorded or value.startswith(recorded + "/")):
+            return current + value[len(recorded) :]
+        return value
+
+    return OmegaConf.create(move(OmegaConf.to_container(saved)))
 
 
 def check_config(cfg):
@@ -84,6 +118,30 @@ def set_up_device(cfg):
     return device
 
 
+def open_backup(run, cfg):
+    """Returns the run's TrainingBackup, loaded if an interrupted run left one.
+
+    A run directory that already holds a config (an unfinished run) takes only the same config:
+    the exact command again, or `resume=<run_dir>`.
+    """
+    run.remove_partial_files()  # left by a process killed while writing; this run holds the directory's lock
+    if run.config.is_file():
+        saved = OmegaConf.to_container(relocated(OmegaConf.load(run.config), run.path))
+        differing = differing_keys(OmegaConf.to_container(with_absolute_data_paths(cfg)), saved)
+        if differing:
+            raise ZooError(
+                f"{run.path} holds an unfinished run with another config ({', '.join(differing[:6])} differ): "
+                f"continue it with python train.py resume={run.path}, or choose another hydra.run.dir."
+            )
+    backup = TrainingBackup(
+        run.backups / BACKUP_FILE,
+        every_steps=cfg.trainer.get("backup_every_steps", 0),
+        resume_command=f"python train.py resume={run.path}",
+    )
+    backup.load()
+    return backup
+
+
 def build_and_compile_model(cfg, spec, task):
     """Builds the model for data described by `spec` and compiles it for `task`."""
     model = build_model(cfg.model, spec)
@@ -96,9 +154,11 @@ def build_and_compile_model(cfg, spec, task):
     return model
 
 
-def log_start(run, dataset, model, device, cfg):
-    """Logs where the run goes, what data it reads, and where it trains."""
+def log_start(run, dataset, model, device, cfg, backup):
+    """Logs where the run goes, what data it reads, where it trains, and where it resumes."""
     log.info(f"Run directory: {run.path}")
+    if backup.resuming:
+        log.info(f"Resuming from {backup.path}: epoch {backup.epoch + 1}, step {backup.step}.")
     log.info(f"Data: {dataset.spec}; {len(dataset.train)}/{len(dataset.validation)}/{len(dataset.test)} series.")
     log.info(f"Training {model.name} on {device} with {cfg.trainer.precision} precision.")
     log.info(describe_cudnn(model, device))
@@ -121,40 +181,64 @@ def write_run_files(run, cfg, dataset, model):
     return summary
 
 
-def fit(model, dataset, task, cfg, run, summary):
-    """Fits `model` with checkpoints, the configured callbacks and loggers, and one log line per epoch.
+def fit(model, dataset, task, cfg, run, summary, backup):
+    """Fits `model` with checkpoints, the configured callbacks and loggers, a backup, and one log line per epoch.
+
+    A run resumed within an epoch first finishes that epoch (the batches it had not reached), then
+    fits the remaining epochs.
 
     Returns:
-        The Keras History.
+        The logs of every epoch, resumed ones included (a list of dicts).
     """
-    callbacks = [StopOnNonFiniteLoss(), BestAndLastCheckpoint(run, cfg.monitor)]
-    callbacks += build_callbacks(cfg, run_config=cfg, model_summary=summary)
-    callbacks.append(EpochLog(cfg.trainer.epochs))
+    kept = [StopOnNonFiniteLoss(), BestAndLastCheckpoint(run, cfg.monitor), *build_callbacks(cfg)]
+    loggers = build_loggers(cfg, run_config=cfg, model_summary=summary)
+    epoch_log = EpochLog(cfg.trainer.epochs)
+    backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=math.ceil(len(dataset.train) / cfg.trainer.batch_size))
+    # The backup after the callbacks whose state it keeps, before the loggers: a logged epoch is a backed-up one.
+    callbacks = kept + [backup] + loggers + [epoch_log]
     names = input_names(model)
     batch_size = cfg.trainer.batch_size
     validation = None
     if len(dataset.validation):
         validation = make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size)
-    return model.fit(
-        make_tf_dataset(dataset.train, input_names=names, task=task, batch_size=batch_size, shuffle=True, seed=cfg.seed),
-        validation_data=validation,
-        epochs=cfg.trainer.epochs,
-        shuffle=False,  # the tf.data pipeline already reshuffles every epoch
-        callbacks=callbacks,
-        # A progress bar on a terminal; EpochLog's one line per epoch when output goes to a file.
-        verbose=1 if sys.stdout.isatty() else 0,
-    )
+
+    def fit_epochs(first_epoch, epochs, first_step=0):
+        train, steps = make_training_dataset(
+            dataset.train, input_names=names, task=task, batch_size=batch_size, seed=cfg.seed,
+            epochs=epochs, first_epoch=first_epoch, first_step=first_step,
+        )
+        model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            initial_epoch=first_epoch,
+            steps_per_epoch=steps - first_step,
+            shuffle=False,  # the pipeline orders each epoch itself (zoo.data.pipeline.epoch_order)
+            callbacks=callbacks,
+            # A progress bar on a terminal; EpochLog's one line per epoch when output goes to a file.
+            verbose=1 if sys.stdout.isatty() else 0,
+        )
+
+    epochs = cfg.trainer.epochs
+    if backup.step and not backup.stopped:
+        fit_epochs(backup.epoch, backup.epoch + 1, first_step=backup.step)
+    if backup.epoch < epochs and not backup.stopped:
+        fit_epochs(backup.epoch, epochs)
+    return backup.history
 
 
 def score_best_checkpoint(run, dataset, task, cfg, history):
     """Reloads the best checkpoint as evaluate.py will, and scores it on every split.
+
+    Args:
+        history: the logs of every epoch (`fit`'s result).
 
     Returns:
         The dict `metrics.json` holds.
     """
     best = load_checkpoint(run.best_checkpoint)
     batch_size = cfg.trainer.batch_size
-    monitored = history.history[cfg.monitor]
+    monitored = [logs[cfg.monitor] for logs in history]
     return {
         "model": cfg.model.name,
         "task": task.name,
@@ -205,6 +289,8 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     normally).
     """
 
+    resumed_attributes = ()  # nothing carries over between epochs
+
     def __init__(self):
         super().__init__()
         self._epoch = 0
@@ -233,6 +319,8 @@ class BestAndLastCheckpoint(keras.callbacks.Callback):
         monitor: str. The metric in the epoch logs, e.g. "val_accuracy".
     """
 
+    resumed_attributes = ("best",)  # what a resumed run carries over (zoo.resume)
+
     def __init__(self, run, monitor):
         super().__init__()
         self.run = run
@@ -255,6 +343,8 @@ class BestAndLastCheckpoint(keras.callbacks.Callback):
 
 class EpochLog(keras.callbacks.Callback):
     """Logs one plain line per epoch (to the run's log file and the console)."""
+
+    resumed_attributes = ()
 
     def __init__(self, epochs):
         super().__init__()

@@ -2,7 +2,7 @@
 
 from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
 from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
-from zoo.data.pipeline import make_tf_dataset, model_inputs
+from zoo.data.pipeline import make_tf_dataset, make_training_dataset, model_inputs
 from zoo.data.synthetic import synthetic_dataset
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Standardizer",
     "csv_dataset",
     "make_tf_dataset",
+    "make_training_dataset",
     "model_inputs",
     "npz_dataset",
     "synthetic_dataset",
