@@ -11,7 +11,7 @@ from zoo import ZooError
 from zoo.data import DataSpec
 from zoo.registry import create_model
 from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically, write_json_atomically
-from zoo.training import check_config, open_run_directory, write_run_files
+from zoo.training import check_config, model_summary, open_run_directory, write_run_files
 
 
 def test_json_is_strict_and_sorted(tmp_path):
@@ -44,7 +44,7 @@ def test_a_failed_model_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch
         raise OSError("No space left on device")
 
     monkeypatch.setattr(keras.Model, "save", broken_save)
-    with pytest.raises(OSError):
+    with pytest.raises(ZooError, match=rf"^Cannot write {path} \(No space left on device\): free space there"):
         save_model_atomically(model, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.keras"]
@@ -76,7 +76,8 @@ def test_training_steps_run_on_their_own(tmp_path):
     from zoo.assemble import build_dataset, build_model
 
     dataset = build_dataset(cfg.data)
-    summary = write_run_files(run, cfg, dataset, build_model(cfg.model, dataset.spec))
+    summary = model_summary(build_model(cfg.model, dataset.spec))
+    write_run_files(run, cfg, dataset, summary)
     assert "encoder_lstm_0" in summary and run.model_summary.read_text() == summary
     assert run.read_classes() == dataset.class_names
     assert run.read_config().model.name == "last_state"
@@ -108,7 +109,7 @@ def test_data_paths_are_saved_absolute_so_a_run_evaluates_from_anywhere(tmp_path
     cfg = compose_config(overrides=overrides, output_dir=tmp_path / "run")
     dataset = build_dataset(cfg.data)
     run = open_run_directory(cfg)
-    write_run_files(run, cfg, dataset, build_model(cfg.model, dataset.spec))
+    write_run_files(run, cfg, dataset, model_summary(build_model(cfg.model, dataset.spec)))
     saved = run.read_config().data
     assert saved.train_path == str(ROOT / "data" / "examples" / "tiny_TRAIN.ts")
     assert saved.test_path == str(ROOT / "data" / "examples" / "tiny_TEST.ts")

@@ -42,8 +42,11 @@ def build_optimizer(trainer_cfg):
         A `keras.optimizers.Optimizer`.
     """
     optimizer_class(trainer_cfg.optimizer)
+    # trainer.learning_rate=1 is the number 1.0; Keras accepts only a float there.
+    learning_rate = trainer_cfg.optimizer.get("learning_rate")
+    overrides = {"learning_rate": float(learning_rate)} if isinstance(learning_rate, int) and not isinstance(learning_rate, bool) else {}
     try:
-        return instantiate(trainer_cfg.optimizer)
+        return instantiate(trainer_cfg.optimizer, **overrides)
     except Exception as error:  # an argument the optimizer class does not take, or a bad value
         cause = error.__cause__ or error
         raise ZooError(
@@ -54,7 +57,11 @@ def build_optimizer(trainer_cfg):
 
 def build_callbacks(cfg):
     """Instantiates the Keras callbacks of `cfg.callbacks`, in order."""
-    return [instantiate(callback) for callback in cfg.callbacks.values()]
+    callbacks = []
+    for name, callback in cfg.callbacks.items():
+        with config_group("callbacks", name):
+            callbacks.append(instantiate(callback))
+    return callbacks
 
 
 def build_loggers(cfg, **logger_arguments):
@@ -65,4 +72,8 @@ def build_loggers(cfg, **logger_arguments):
         **logger_arguments: passed to every logger (the run config and the model summary).
     """
     # Not recursive: the run config holds _target_ nodes the logger must log, not build.
-    return [instantiate(logger, **logger_arguments, _recursive_=False) for logger in cfg.logger.values()]
+    loggers = []
+    for name, logger in cfg.logger.items():
+        with config_group("logger", name):
+            loggers.append(instantiate(logger, **logger_arguments, _recursive_=False))
+    return loggers

@@ -2,6 +2,8 @@
 
 import logging
 
+import keras
+
 from zoo.assemble import build_dataset
 from zoo.config import check_required, read_run_config
 from zoo.data import Standardizer
@@ -82,6 +84,14 @@ def check_compatible(model, run_cfg, spec, path):
         raise ZooError(
             f"Checkpoint {path} expects {static} static covariates but the run's data has {spec.n_static}: "
             "pass a checkpoint trained with this run's data config."
+        )
+    head = get_task(run_cfg.model.head)
+    expected = tuple(head.output(keras.Input((1,)), spec).shape[1:])  # the head alone, on a symbolic input
+    produced = tuple(model.outputs[0].shape[1:])
+    if produced != expected:
+        raise ZooError(
+            f"Checkpoint {path} outputs shape {produced} but model.head={head.name} on the run's data needs "
+            f"{expected}: the run's config.yaml and checkpoint disagree; restore the config train.py wrote."
         )
 
 

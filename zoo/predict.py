@@ -18,6 +18,7 @@ from zoo.config import check_required
 from zoo.data.csv_format import read_long_csv
 from zoo.data.npz_format import read_npz
 from zoo.data.raw import apply_missing_policy
+from zoo.data.text_files import read_utf8
 from zoo.data.ts_format import read_ts
 from zoo.device import configure_device
 from zoo.errors import ZooError
@@ -56,11 +57,7 @@ def _csv_columns(path, data_cfg):
     """The run's CSV column names (or data/csv.yaml's), keeping label and target columns only if the file has them."""
     columns = {key: data_cfg.get(key, default) for key, default in CSV_DEFAULTS.items()}
     columns = {key: list(value) if key.endswith("columns") else value for key, value in columns.items()}
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
-    except UnicodeDecodeError:
-        raise ZooError(f"{path} is not UTF-8 text: pass a CSV file.") from None
+    header = next(csv.reader(io.StringIO(read_utf8(path, "CSV"), newline="")), [])
     for key in ("label_column", "target_column"):
         name = data_cfg.get(key)
         columns[key] = name if name in header else None

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.run_directory import writing
 
 log = logging.getLogger(__name__)
 
@@ -247,16 +248,14 @@ class TrainingBackup(keras.callbacks.Callback):
         }
         arrays["state"] = np.asarray(json.dumps(state, allow_nan=False))
         self._steps_since_save = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.stem}.{os.getpid()}.partial.npz")
-        try:
+        with writing(self.path, temporary):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(temporary, "wb") as handle:
                 np.savez(handle, **arrays)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
-        finally:
-            temporary.unlink(missing_ok=True)
 
     def discard(self):
         """Removes the backup once the run has finished."""

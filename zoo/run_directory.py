@@ -15,13 +15,14 @@ A run directory holds:
     export/                       exported models for serving
 """
 
+import contextlib
 import json
 import math
 import os
 from pathlib import Path
 
 import keras
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from zoo.errors import ZooError
 
@@ -31,18 +32,30 @@ def _temporary_name(path):
     return path.with_name(f".{path.name}.{os.getpid()}.partial")
 
 
+@contextlib.contextmanager
+def writing(path, temporary):
+    """Turns a failed write of `path` (a full disk, a read-only directory) into one line; removes `temporary`."""
+    try:
+        yield
+    except OSError as error:
+        raise ZooError(
+            f"Cannot write {path} ({error.strerror or error}): free space there or choose a writable "
+            "paths.log_dir; the files already written are whole."
+        ) from None
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def write_text_atomically(path, text):
     """Writes `text` to `path` through a temporary file and a rename: a reader sees the old file or the new one."""
     path = Path(path)
     temporary = _temporary_name(path)
-    try:
+    with writing(path, temporary):
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _strict(value):
@@ -66,11 +79,9 @@ def save_model_atomically(model, path):
     path = Path(path)
     # Keras insists on the .keras suffix, so the temporary file keeps it.
     temporary = path.with_name(f".{path.stem}.{os.getpid()}.partial.keras")
-    try:
+    with writing(path, temporary):
         model.save(temporary)
         os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 class RunDirectory:
@@ -187,11 +198,26 @@ class RunDirectory:
     def read_config(self):
         """Returns the resolved config the run saved."""
         self.check_exists()
-        return OmegaConf.load(self.config)
+        try:
+            cfg = OmegaConf.load(self.config)
+        except Exception as error:  # yaml's ParserError, ScannerError, UnicodeDecodeError...
+            raise ZooError(
+                f"{self.config} is not a valid YAML config ({type(error).__name__}): restore the file train.py wrote."
+            ) from None
+        if not isinstance(cfg, DictConfig) or "model" not in cfg or "data" not in cfg:
+            raise ZooError(f"{self.config} is not a training config (no model and data): restore the file train.py wrote.")
+        return cfg
 
     def read_json(self, path):
         """Returns the parsed JSON file `path` of this run."""
-        return json.loads(Path(path).read_text())
+        try:
+            return json.loads(Path(path).read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            raise ZooError(f"{path} is missing from the run: train the run again or restore the file.") from None
+        except (UnicodeDecodeError, ValueError) as error:
+            raise ZooError(
+                f"{path} is not valid JSON ({type(error).__name__}): restore the file train.py wrote."
+            ) from None
 
     def read_classes(self):
         """Returns the class names by index that the run trained with."""
@@ -220,6 +246,12 @@ def load_checkpoint(path):
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many types for a corrupt or foreign file
+        if "arbitrary code execution" in str(error):
+            raise ZooError(
+                f"Checkpoint {path} holds Python code (a Lambda layer's lambda), which the zoo refuses to load: "
+                "unsafe deserialization could run anything, and the zoo never writes such files; pass a .keras "
+                "file written by train.py."
+            ) from error
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ZooError(
             f"Checkpoint {path} could not be loaded as a Keras model ({type(error).__name__}: {reason[:200]}): "

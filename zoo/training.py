@@ -21,6 +21,7 @@ from zoo.resume import BACKUP_FILE, TrainingBackup
 from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically
 from zoo.tasks import best_index, get_task, is_improvement, monitored_value
 from zoo.tensorboard_logger import write_run_summaries
+from zoo.validation import non_negative_int
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,12 @@ def train(cfg: DictConfig) -> float:
     adapt_to_data(cfg, dataset)
     backup = open_backup(run, cfg)
     model = build_and_compile_model(cfg, dataset.spec, task)
+    summary = model_summary(model)
+    callbacks = build_run_callbacks(cfg, run, dataset, summary, backup)  # a bad option stops before any file is written
     log_start(run, dataset, model, device, cfg, backup)
-    summary = run.model_summary.read_text() if backup.resuming else write_run_files(run, cfg, dataset, model)
-    history = fit(model, dataset, task, cfg, run, summary, backup)
+    if not backup.resuming:
+        write_run_files(run, cfg, dataset, summary)
+    history = fit(model, dataset, task, cfg, callbacks, backup)
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
     write_results(run, cfg, task, metrics)
     backup.discard()
@@ -91,6 +95,7 @@ def check_config(cfg):
         The Task of `cfg.model.head`.
     """
     check_required(cfg)
+    non_negative_int("seed", cfg.seed)
     check_trainer(cfg.trainer)
     check_normalization(cfg)
     return get_task(cfg.model.head)
@@ -164,25 +169,35 @@ def log_start(run, dataset, model, device, cfg, backup):
     log.info(describe_cudnn(model, device))
 
 
-def write_run_files(run, cfg, dataset, model):
-    """Writes what evaluation needs before training starts: config, scaler, class names, model summary.
+def build_run_callbacks(cfg, run, dataset, summary, backup):
+    """Builds every callback of the run, in the order `fit` calls them.
+
+    The backup comes after the callbacks whose state it keeps and before the loggers, so a logged
+    epoch is always a backed-up one.
 
     Returns:
-        The model summary text.
+        The list of Keras callbacks.
     """
+    kept = [StopOnNonFiniteLoss(), BestAndLastCheckpoint(run, cfg.monitor), *build_callbacks(cfg)]
+    loggers = build_loggers(cfg, run_config=cfg, model_summary=summary)
+    epoch_log = EpochLog(cfg.trainer.epochs)
+    backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=math.ceil(len(dataset.train) / cfg.trainer.batch_size))
+    return kept + [backup] + loggers + [epoch_log]
+
+
+def write_run_files(run, cfg, dataset, summary):
+    """Writes what evaluation needs before training starts: config, scaler, class names, model summary."""
     run.create()
     # Resolved, so evaluate.py can rebuild the data without Hydra's run-time interpolations, and
     # with absolute data paths, so the run evaluates from any directory.
     run.write_config(with_absolute_data_paths(cfg))
     run.write_json(run.scaler, dataset.scaler.to_dict())
     run.write_json(run.classes, dataset.class_names)
-    summary = model_summary(model)
     run.write_text(run.model_summary, summary)
-    return summary
 
 
-def fit(model, dataset, task, cfg, run, summary, backup):
-    """Fits `model` with checkpoints, the configured callbacks and loggers, a backup, and one log line per epoch.
+def fit(model, dataset, task, cfg, callbacks, backup):
+    """Fits `model` with the run's callbacks (checkpoints, configured callbacks, backup, loggers, one log line per epoch).
 
     A run resumed within an epoch first finishes that epoch (the batches it had not reached), then
     fits the remaining epochs.
@@ -190,12 +205,6 @@ def fit(model, dataset, task, cfg, run, summary, backup):
     Returns:
         The logs of every epoch, resumed ones included (a list of dicts).
     """
-    kept = [StopOnNonFiniteLoss(), BestAndLastCheckpoint(run, cfg.monitor), *build_callbacks(cfg)]
-    loggers = build_loggers(cfg, run_config=cfg, model_summary=summary)
-    epoch_log = EpochLog(cfg.trainer.epochs)
-    backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=math.ceil(len(dataset.train) / cfg.trainer.batch_size))
-    # The backup after the callbacks whose state it keeps, before the loggers: a logged epoch is a backed-up one.
-    callbacks = kept + [backup] + loggers + [epoch_log]
     names = input_names(model)
     batch_size = cfg.trainer.batch_size
     validation = None

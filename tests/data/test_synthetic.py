@@ -66,7 +66,7 @@ def test_nan_in_data_is_refused_with_the_split_named():
     samples = generate_series(**SMALL, seed=2)
     train, val, test = (samples.take(np.arange(a, b)) for a, b in ((0, 140), (140, 170), (170, 200)))
     val.series[3, 4, 1] = np.nan
-    with pytest.raises(ZooError, match="validation split holds NaN"):
+    with pytest.raises(ZooError, match="validation split's series values hold NaN or infinite values \\(series 3 "):
         prepare_dataset(train, val, test, n_classes=4)
 
 

@@ -1,11 +1,13 @@
 """A reader for long-format CSV: one row per (series, time step), columns named in the config."""
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
 
 from zoo.data.raw import RawSeries
+from zoo.data.text_files import read_utf8
 from zoo.errors import ZooError
 
 
@@ -37,7 +39,7 @@ def read_long_csv(path, *, id_column, time_column, feature_columns, label_column
     path = Path(path)
     if not path.is_file():
         raise ZooError(f"{path}: no such file; check the path (relative paths start at the directory you run from).")
-    with open(path, newline="") as handle:
+    with io.StringIO(read_utf8(path, "CSV"), newline="") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise ZooError(f"{path}: the file is empty.")

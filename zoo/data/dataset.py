@@ -214,8 +214,14 @@ class Standardizer:
 
     @classmethod
     def load(cls, path):
-        """Reads statistics written by `save`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Reads statistics written by `save`, refusing a file that does not hold them in one line."""
+        try:
+            return cls.from_dict(json.loads(Path(path).read_bytes().decode("utf-8")))
+        except (UnicodeDecodeError, ValueError, TypeError, AttributeError) as error:
+            raise ZooError(
+                f"{path} does not hold the scaling statistics train.py writes ({type(error).__name__}): "
+                "restore the run's scaler.json."
+            ) from None
 
     def allclose(self, other):
         """Whether `other` holds the same statistics (used to detect changed data)."""
@@ -256,6 +262,25 @@ def split_indices(n_samples, *, val_fraction, test_fraction, seed):
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
 
 
+def check_finite(name, split):
+    """Raises a ZooError naming the first array of `split` (and the series) that holds NaN or infinite values."""
+    arrays = {
+        "series values": np.where(split.mask[..., None], split.series, 0.0),
+        "forecast targets": split.future,
+        "static covariates": split.static,
+        "regression targets": split.targets,
+    }
+    for what, array in arrays.items():
+        if array is None or array.size == 0:
+            continue
+        bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
+        if bad.any():
+            raise ZooError(
+                f"The {name} split's {what} hold NaN or infinite values (series {int(np.flatnonzero(bad)[0])} of that "
+                "split) after the missing-value policy: remove or fix them in the data."
+            )
+
+
 def prepare_dataset(train, validation, test, *, n_classes, class_names=None, normalize="global"):
     """Fits the scaler on `train`, scales every split and describes the result.
 
@@ -270,12 +295,18 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
     """
     splits = {"train": train, "validation": validation, "test": test}
     for name, split in splits.items():
-        arrays = [split.series[split.mask], split.future]
-        arrays += [array for array in (split.static, split.targets) if array is not None]
-        if not all(np.isfinite(array).all() for array in arrays):
-            raise ZooError(
-                f"The {name} split holds NaN or infinite values after the missing-value policy: remove them from the data."
-            )
+        check_finite(name, split)
+    if train.series.shape[1] < 2:
+        raise ZooError(
+            "Every series is 1 step long; a sequence model needs at least 2 steps to learn from: "
+            "use longer series (data.length for synthetic data)."
+        )
+    if n_classes == 1:  # 0: no labels (regression, forecasting)
+        named = f" ({class_names[0]!r})" if class_names else ""
+        raise ZooError(
+            f"The data holds a single class{named}; a classifier needs at least two: add series of other classes, "
+            "or use model.head=regress or forecast."
+        )
     scaler = Standardizer.fit(train, normalize)
     spec = DataSpec(
         timesteps=train.series.shape[1],

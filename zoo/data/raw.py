@@ -82,6 +82,14 @@ def apply_missing_policy(raw, policy):
             f"{raw.origins[infinite]}: holds an infinite value, which no missing-value policy fills: "
             "replace it with a number or with ? (missing)."
         )
+    # Models compute in float32: a value beyond its range would become infinite there.
+    float32_max = float(np.finfo("float32").max)
+    too_large = next((i for i, values in enumerate(raw.series) if (np.abs(values) > float32_max).any()), None)
+    if too_large is not None:
+        raise ZooError(
+            f"{raw.origins[too_large]}: holds a value beyond float32's range (±{float32_max:.3g}), which models "
+            "compute in: rescale the data (e.g. change its units)."
+        )
     gaps = [i for i, values in enumerate(raw.series) if np.isnan(values).any()]
     if not gaps:
         return raw

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.raw import RawSeries
+from zoo.data.text_files import read_utf8
 from zoo.errors import ZooError
 
 BOOLEAN_TAGS = {"@timestamps", "@missing", "@univariate", "@equallength", "@targetlabel"}
@@ -68,7 +69,7 @@ def read_ts(path):
     path = Path(path)
     if not path.is_file():
         raise ZooError(f"{path}: no such file; check the path (relative paths start at the directory you run from).")
-    lines = path.read_text().splitlines()
+    lines = read_utf8(path, ".ts").splitlines()
     if not any(line.strip() for line in lines):
         raise ZooError(f"{path}: the file is empty.")
 
