@@ -7,6 +7,7 @@ test snapshots every file there before the command and checks each is still ther
 byte, afterwards.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -43,6 +44,9 @@ class Case:
         files: name -> bytes or a function of the case directory that makes the file.
         change_run: a function of the run copy that damages it.
         limit_file_size: bytes a subprocess may write per file (a simulated full disk).
+        read_only: a directory (in the case's directory) to make read-only: a read-only tmpfs where
+            the machine allows mounting, else a file-size limit of 16 bytes (any real write fails;
+            Python's own 4-byte temporary-directory probe still passes).
         accepted: for accepted input, a function of the run directory that checks what it holds.
         first_line: check the first line instead of the last (Hydra's own errors end with its
             HYDRA_FULL_ERROR hint, after a first line that names the problem and lists the options).
@@ -56,6 +60,7 @@ class Case:
     files: dict = field(default_factory=dict)
     change_run: object = None
     limit_file_size: int = None
+    read_only: str = None
     accepted: object = None
     first_line: bool = False
 
@@ -174,6 +179,9 @@ CASES = [
     Case("labels with commas and non-ASCII characters", "train", ["data=csv", "data.train_path={dir}/long.csv", *CSV_COLUMNS, "debug=smoke"],
          None, code=0, files={"long.csv": csv_with(lambda text: text.replace(",damped", ',"café, noir"').replace(",sine", ",thé"))},
          accepted=lambda output: sorted(json.loads((output / "classes.json").read_text())) == ["café, noir", "thé"]),
+    Case("values near 1e30 scaled in float64", "train", ts_args() + ["data.normalize=global", "debug=smoke"], None, code=0,
+         files={"train.ts": ts_text(ts_rows(24, 20, value=lambda i, t: f"{1e30 * (1 + (i + t) % 3):.3e}")), "test.ts": GOOD_TS["test.ts"]},
+         accepted=lambda output: 0 < np.ravel(json.loads((output / "scaler.json").read_text())["std"])[0] < 1e31),
     Case("integer learning rate", "train", ["debug=smoke", "trainer.learning_rate=1"], None, code=0,
          accepted=lambda output: json.loads((output / "metrics.json").read_text())["epochs_run"] == 1),
     # --- finished runs: evaluate and predict ---
@@ -222,6 +230,8 @@ CASES = [
     Case("resume with other overrides", "cli:train.py", ["resume={run}", "model.units=8"],
          "Error: resume={run} continues the run with its own saved config, so model.units=8 cannot apply: drop them, or start a new run with them.",
          change_run=lambda run: (run / "metrics.json").unlink()),
+    Case("read-only output directory", "cli:train.py", ["debug=smoke", "hydra.run.dir={dir}/readonly/run"],
+         "Error: Cannot write to {dir}/readonly/run (...): choose a writable hydra.run.dir or paths.log_dir.", read_only="readonly"),
     Case("full disk", "cli:train.py", ["debug=smoke", "hydra.run.dir={dir}/full"],
          "Error: Cannot write {dir}/full/checkpoints/best.keras (File too large): free space there or choose a writable paths.log_dir; the files already written are whole.",
          limit_file_size=20_000),
@@ -257,6 +267,18 @@ def make_files(case, directory):
             content(directory)
         else:
             path.write_bytes(content)
+
+
+@contextlib.contextmanager
+def read_only_directory(path):
+    """Makes `path` a read-only tmpfs for the block; yields the file-size limit to use instead, if mounting is not allowed."""
+    path.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(path)], capture_output=True).returncode == 0
+    try:
+        yield None if mounted else 16
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(path)], check=True)
 
 
 def run_in_process(command, args, directory, capsys):
@@ -303,7 +325,10 @@ def test_bad_input_ends_with_one_line(case, smoke_run, tmp_path, capsys):
     make_files(case, tmp_path)
     before = snapshot(tmp_path)
     args = [expected(arg, tmp_path, run) for arg in case.args]
-    if case.command.startswith("cli:"):
+    if case.read_only:
+        with read_only_directory(tmp_path / case.read_only) as limit:
+            code, stderr = run_subprocess(case.command[4:], args, limit)
+    elif case.command.startswith("cli:"):
         code, stderr = run_subprocess(case.command[4:], args, case.limit_file_size)
     else:
         code, stderr = run_in_process(case.command, args, tmp_path, capsys)

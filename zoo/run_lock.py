@@ -128,12 +128,13 @@ def acquire(run_dir, config=None):
         run_dir.mkdir(parents=True, exist_ok=True)
         lock.unlink(missing_ok=True)  # stale: its process is gone
         descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, handle)
     except FileExistsError:
         return refusal(run_dir) or f"{run_dir} was locked by another run a moment ago: choose another hydra.run.dir."
     except OSError as error:
+        lock.unlink(missing_ok=True)
         return f"Cannot write to {run_dir} ({error.strerror}): choose a writable hydra.run.dir or paths.log_dir."
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname()}, handle)
     atexit.register(release, run_dir)
     return None
 
