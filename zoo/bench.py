@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -92,6 +93,102 @@ def time_default_run():
     return seconds, metrics
 
 
+# === Peers: the same model in bare Keras and in PyTorch ===
+
+TORCH_SCRIPT = Path(__file__).with_name("bench_torch.py")
+TORCH_HINT = (
+    "PyTorch not found: install its CPU wheel in another environment "
+    "(python -m venv /tmp/torch && /tmp/torch/bin/pip install torch numpy --index-url "
+    "https://download.pytorch.org/whl/cpu) and pass --torch-python /tmp/torch/bin/python"
+)
+
+
+def default_model_throughput(stack, batch_size, steps, warmup=5):
+    """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on 64 x 3 series.
+
+    Args:
+        stack: "zoo" (the zoo's model, compile and tf.data pipeline, as train.py runs them) or
+            "keras" (the same layers as a bare `keras.Sequential` fed NumPy arrays).
+        batch_size: int.
+        steps: int. Timed optimizer steps, after `warmup` untimed ones.
+    """
+    keras.utils.set_random_seed(0)
+    dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, seed=0)
+    task = get_task("classify")
+    optimizer = keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0)
+    if stack == "zoo":
+        model = create_model("last_state", dataset.spec)
+        model.compile(optimizer=optimizer, **task.compile_arguments())
+        train, _ = make_training_dataset(
+            dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
+        )
+        model.fit(train.take(warmup), epochs=1, verbose=0)
+        timed = train.skip(warmup).take(steps)
+        started = time.perf_counter()
+        model.fit(timed, epochs=1, verbose=0)
+    else:
+        model = keras.Sequential([
+            keras.Input((dataset.spec.timesteps, dataset.spec.n_features)),
+            keras.layers.LSTM(64),
+            keras.layers.Dense(dataset.spec.n_classes, activation="softmax"),
+        ])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        x, y = dataset.train.series, dataset.train.labels
+        model.fit(x[: warmup * batch_size], y[: warmup * batch_size], batch_size=batch_size, epochs=1, verbose=0)
+        x, y = x[warmup * batch_size : (warmup + steps) * batch_size], y[warmup * batch_size : (warmup + steps) * batch_size]
+        started = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    return steps * batch_size / (time.perf_counter() - started)
+
+
+def torch_throughput(torch_python, batch_size, steps):
+    """PyTorch's series/s from `zoo/bench_torch.py` run by `torch_python`, or None if torch is missing there."""
+    command = [torch_python, str(TORCH_SCRIPT), "--batch-size", str(batch_size), "--steps", str(steps)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        return None
+    return json.loads(completed.stdout.strip().splitlines()[-1])["series_per_second"]
+
+
+def compare_with_peers(batch_sizes, steps, rounds, torch_python):
+    """Measures zoo, bare Keras and PyTorch in alternating rounds and prints each figure and the ratios."""
+    rows = []
+    for batch_size in batch_sizes:
+        figures = {"zoo": [], "keras": [], "torch": []}
+        for _ in range(rounds):  # alternating, so a slow moment of the machine hits every stack
+            for stack in ("zoo", "keras"):
+                figures[stack].append(default_model_throughput(stack, batch_size, steps))
+            measured = torch_throughput(torch_python, batch_size, steps)
+            if measured is not None:
+                figures["torch"].append(measured)
+        mean = {stack: sum(values) / len(values) if values else None for stack, values in figures.items()}
+        rows.append([
+            str(batch_size),
+            *(", ".join(f"{value:,.0f}" for value in figures[stack]) or "not installed" for stack in figures),
+            f"{mean['zoo'] / mean['keras']:.2f}",
+            f"{mean['zoo'] / mean['torch']:.2f}" if mean["torch"] else "-",
+        ])
+    header = ["batch", "zoo series/s", "bare Keras series/s", "PyTorch series/s", "zoo / Keras", "zoo / PyTorch"]
+    print(markdown_table(header, rows))
+    if not any(row[3] != "not installed" for row in rows):
+        print(f"\n{TORCH_HINT}")
+
+
+def time_to_first_step():
+    """Seconds from launching `python train.py debug=smoke` to its first finished training step, and of `import zoo`."""
+    started = time.time()
+    subprocess.run([sys.executable, "-c", "import zoo"], check=True, capture_output=True)
+    import_seconds = time.time() - started
+    with tempfile.TemporaryDirectory() as run_dir:
+        started = time.time()
+        subprocess.run([sys.executable, "train.py", "debug=smoke", f"hydra.run.dir={run_dir}"], check=True, capture_output=True)
+        for line in (Path(run_dir) / "train.log").read_text().splitlines():
+            if "First training step done" in line:
+                stamp = time.mktime(time.strptime(line[1:20], "%Y-%m-%d %H:%M:%S")) + int(line[21:24]) / 1000
+                return stamp - started, import_seconds
+    return None, import_seconds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=list_models())
@@ -99,6 +196,11 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--n-samples", type=int, default=4000)
     parser.add_argument("--skip-default-run", action="store_true", help="do not time python train.py")
+    parser.add_argument("--compare", action="store_true", help="only the comparison with bare Keras and PyTorch")
+    parser.add_argument("--compare-batch-sizes", type=int, nargs="*", default=[64, 256])
+    parser.add_argument("--compare-steps", type=int, default=60)
+    parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--torch-python", default=sys.executable, help="a Python that can import torch")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     device = configure_device("auto")
@@ -108,7 +210,14 @@ def main(argv=None):
         print(json.dumps(benchmark_model(args.one, dataset, epochs=args.epochs, batch_size=args.batch_size)))
         return
     print(f"Device: {device}; Keras {keras.__version__}; TensorFlow {tf.__version__}; {os.cpu_count()} CPU cores")
-    print(f"Synthetic data: {args.n_samples} series x 64 steps x 3 features, batch {args.batch_size}, {args.epochs} timed epochs\n")
+    print("\nThe default model (last_state) against peers, training throughput, alternating rounds:\n")
+    compare_with_peers(args.compare_batch_sizes, args.compare_steps, args.compare_rounds, args.torch_python)
+    first_step, import_seconds = time_to_first_step()
+    print(f"\nStart-up: import zoo {import_seconds:.1f} s; python train.py debug=smoke to its first training step "
+          f"{first_step:.1f} s" if first_step is not None else "\nStart-up: not measured")
+    if args.compare:
+        return
+    print(f"\nSynthetic data: {args.n_samples} series x 64 steps x 3 features, batch {args.batch_size}, {args.epochs} timed epochs\n")
     rows = [_run_isolated(name, args) for name in args.models]
     header = list(rows[0])
     print(markdown_table(header, [[row[key] for key in header] for row in rows]))

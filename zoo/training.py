@@ -359,9 +359,15 @@ class EpochLog(keras.callbacks.Callback):
         super().__init__()
         self.epochs = epochs
         self._started = None
+        self._first_step_logged = False
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self._first_step_logged:  # the start-up time python -m zoo.bench reports ends here
+            self._first_step_logged = True
+            log.info("First training step done.")
 
     def on_epoch_end(self, epoch, logs=None):
         values = " - ".join(f"{name} {value:.4g}" for name, value in (logs or {}).items())
