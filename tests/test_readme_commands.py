@@ -30,6 +30,8 @@ NOT_RUN = {
     "pytest -m tensorboard": "it runs part of this suite",
     "python -m zoo.bench": "it takes minutes and asserts nothing (figures in the README come from it)",
     "make bench": "it takes minutes and asserts nothing (figures in the README come from it)",
+    "python -m zoo.bench --compare --torch-python <a python that imports torch>":
+        "a syntax summary; it needs PyTorch in another environment (never a dependency) and asserts nothing",
     "make bench-real": "it trains every classifier on three real sets for over an hour; tests/test_bench_real.py runs it on a tiny folder",
     "python -m zoo.bench_real ../shared/datasets/ucr": "as make bench-real, which runs this",
     "python -m zoo.bench_real <folder>": "a syntax summary; tests/test_bench_real.py runs it on a tiny folder",

@@ -1,10 +1,12 @@
 """`python -m zoo.bench`: training and inference speed, parameters and peak memory of every model.
 
-Prints one table; figures depend on the machine, so nothing here asserts a target. Measures, per
+Prints tables; figures depend on the machine, so nothing here asserts a target. First the default
+model against bare Keras and PyTorch (`--compare` for only that) and the start-up time; then, per
 model on the default synthetic data shape (64 steps, 3 features, batch 64): parameters, training
 throughput (series/s over timed epochs after a warm-up epoch), inference throughput, and peak
-resident memory (each model runs in a process of its own). Then it times the default
-`python train.py` end to end.
+resident memory (each model runs in a process of its own); then it times the default
+`python train.py` end to end, and measures how training scales with sequence length and batch
+(`--scaling` for only that).
 """
 
 import argparse
@@ -122,10 +124,10 @@ def default_model_throughput(stack, batch_size, steps, warmup=5):
         train, _ = make_training_dataset(
             dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
         )
-        model.fit(train.take(warmup), epochs=1, verbose=0)
+        model.fit(train.take(warmup), epochs=1, verbose=0, shuffle=False)
         timed = train.skip(warmup).take(steps)
         started = time.perf_counter()
-        model.fit(timed, epochs=1, verbose=0)
+        model.fit(timed, epochs=1, verbose=0, shuffle=False)
     else:
         model = keras.Sequential([
             keras.Input((dataset.spec.timesteps, dataset.spec.n_features)),
@@ -144,7 +146,10 @@ def default_model_throughput(stack, batch_size, steps, warmup=5):
 def torch_throughput(torch_python, batch_size, steps):
     """PyTorch's series/s from `zoo/bench_torch.py` run by `torch_python`, or None if torch is missing there."""
     command = [torch_python, str(TORCH_SCRIPT), "--batch-size", str(batch_size), "--steps", str(steps)]
-    completed = subprocess.run(command, capture_output=True, text=True)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True)
+    except OSError:  # no such interpreter
+        return None
     if completed.returncode != 0:
         return None
     return json.loads(completed.stdout.strip().splitlines()[-1])["series_per_second"]
@@ -189,6 +194,43 @@ def time_to_first_step():
     return None, import_seconds
 
 
+# === Scaling with sequence length and batch ===
+
+SCALING_LENGTHS = (64, 256, 1024, 2048)
+SCALING_BATCHES = (16, 64, 256, 1024)
+
+
+def scaling_point(length, batch_size, steps=10, warmup=2):
+    """Training series/s of the default model on series of `length` steps at `batch_size`, and this process's peak RSS."""
+    keras.utils.set_random_seed(0)
+    dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, length=length, seed=0)
+    task = get_task("classify")
+    model = create_model("last_state", dataset.spec)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0), **task.compile_arguments())
+    train, _ = make_training_dataset(
+        dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
+    )
+    model.fit(train.take(warmup), epochs=1, verbose=0, shuffle=False)
+    started = time.perf_counter()
+    model.fit(train.skip(warmup).take(steps), epochs=1, verbose=0, shuffle=False)
+    seconds = time.perf_counter() - started
+    return {"length": length, "batch": batch_size, "series_per_second": steps * batch_size / seconds,
+            "peak_rss_mb": peak_memory_mb()}
+
+
+def measure_scaling():
+    """Prints series/s and peak memory over sequence lengths (batch 64) and batches (length 64), each point in its own process."""
+    points = [(length, 64) for length in SCALING_LENGTHS] + [(64, batch) for batch in SCALING_BATCHES if batch != 64]
+    rows = []
+    for length, batch_size in points:
+        command = [sys.executable, "-m", "zoo.bench", "--one-scaling", str(length), str(batch_size)]
+        completed = subprocess.run(command, capture_output=True, text=True, check=True)
+        point = json.loads(completed.stdout.strip().splitlines()[-1])
+        rows.append([str(length), str(batch_size), f"{point['series_per_second']:,.0f}",
+                     f"{point['series_per_second'] * length:,.0f}", f"{point['peak_rss_mb']:,.0f}"])
+    print(markdown_table(["length", "batch", "series/s", "steps/s (series x length)", "peak RSS MB"], rows))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=list_models())
@@ -201,20 +243,31 @@ def main(argv=None):
     parser.add_argument("--compare-steps", type=int, default=60)
     parser.add_argument("--compare-rounds", type=int, default=2)
     parser.add_argument("--torch-python", default=sys.executable, help="a Python that can import torch")
+    parser.add_argument("--scaling", action="store_true", help="only the scaling with sequence length and batch")
+    parser.add_argument("--skip-peers", action="store_true", help="no comparison with bare Keras and PyTorch, no start-up time")
+    parser.add_argument("--skip-scaling", action="store_true", help="no scaling with sequence length and batch")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--one-scaling", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     device = configure_device("auto")
     seed_everything(0)
+    if args.one_scaling:
+        print(json.dumps(scaling_point(*args.one_scaling)))
+        return
+    if args.scaling:
+        measure_scaling()
+        return
     if args.one:
         dataset = synthetic_dataset(n_samples=args.n_samples, seed=0)
         print(json.dumps(benchmark_model(args.one, dataset, epochs=args.epochs, batch_size=args.batch_size)))
         return
     print(f"Device: {device}; Keras {keras.__version__}; TensorFlow {tf.__version__}; {os.cpu_count()} CPU cores")
-    print("\nThe default model (last_state) against peers, training throughput, alternating rounds:\n")
-    compare_with_peers(args.compare_batch_sizes, args.compare_steps, args.compare_rounds, args.torch_python)
-    first_step, import_seconds = time_to_first_step()
-    print(f"\nStart-up: import zoo {import_seconds:.1f} s; python train.py debug=smoke to its first training step "
-          f"{first_step:.1f} s" if first_step is not None else "\nStart-up: not measured")
+    if not args.skip_peers:
+        print("\nThe default model (last_state) against peers, training throughput, alternating rounds:\n")
+        compare_with_peers(args.compare_batch_sizes, args.compare_steps, args.compare_rounds, args.torch_python)
+        first_step, import_seconds = time_to_first_step()
+        print(f"\nStart-up: import zoo {import_seconds:.1f} s; python train.py debug=smoke to its first training step "
+              f"{first_step:.1f} s" if first_step is not None else "\nStart-up: not measured")
     if args.compare:
         return
     print(f"\nSynthetic data: {args.n_samples} series x 64 steps x 3 features, batch {args.batch_size}, {args.epochs} timed epochs\n")
@@ -227,6 +280,9 @@ def main(argv=None):
             f"\npython train.py (default model and data, end to end): {seconds:.1f} s, "
             f"{metrics['epochs_run']} epochs, test accuracy {metrics['test']['accuracy']:.4f}"
         )
+    if not args.skip_scaling:
+        print("\nScaling of the default model with sequence length (batch 64) and batch (length 64), 10 timed steps:\n")
+        measure_scaling()
 
 
 if __name__ == "__main__":
