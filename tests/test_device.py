@@ -1,6 +1,8 @@
 """The GPU path, checked on a CPU: default recurrent layers meet Keras' cuDNN conditions."""
 
 import importlib
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -106,3 +108,15 @@ def test_every_model_trains_a_step_under_mixed_precision(name):
         assert model.outputs[0].dtype == "float32"  # heads stay float32
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_a_cpu_run_uses_one_inter_op_thread():
+    # A fresh process: TensorFlow fixes its thread pools when it starts, and this one has started.
+    code = (
+        "import tensorflow as tf\n"
+        "from zoo.device import configure_device\n"
+        "print(configure_device('cpu'), tf.config.threading.get_inter_op_parallelism_threads(),"
+        " tf.config.threading.get_intra_op_parallelism_threads())"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["CPU", "1", "0"]  # intra-op stays TensorFlow's default (every core)

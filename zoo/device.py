@@ -42,8 +42,24 @@ def configure_device(device="auto", precision="float32"):
             tf.config.experimental.set_memory_growth(gpu, True)
         except RuntimeError:  # already initialised by an earlier run in this process
             pass
+    if not gpus:
+        use_one_inter_op_thread()
     keras.mixed_precision.set_global_policy(precision)
     return "GPU" if gpus else "CPU"
+
+
+def use_one_inter_op_thread():
+    """On CPU, runs independent ops one after another, each op still on every core.
+
+    Measured on the 2-core machine (default model, batch 64, two alternating rounds): 5,014 to
+    5,275 series/s against 4,572 to 4,608 with TensorFlow's default pools, about 1.1x; a recurrent
+    model's step is a chain of ops, so a second inter-op thread mostly competes for the cores.
+    The results are the same numbers (the same kernels run).
+    """
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already started in this process (a second run in one process)
+        pass
 
 
 def seed_everything(seed, deterministic=True):
