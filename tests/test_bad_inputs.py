@@ -96,6 +96,7 @@ def replace_first_value(text, new):
 
 
 def lambda_checkpoint(directory):
+    """Writes the untrusted file under test: a `.keras` holding a Python lambda, which safe mode must refuse."""
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
     model.save(directory / "lambda.keras")

@@ -105,17 +105,18 @@ TORCH_HINT = (
 )
 
 
-def default_model_throughput(stack, batch_size, steps, warmup=5):
-    """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on 64 x 3 series.
+def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
+    """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on series of 3 features.
 
     Args:
         stack: "zoo" (the zoo's model, compile and tf.data pipeline, as train.py runs them) or
             "keras" (the same layers as a bare `keras.Sequential` fed NumPy arrays).
         batch_size: int.
         steps: int. Timed optimizer steps, after `warmup` untimed ones.
+        length: int. Steps per series.
     """
     keras.utils.set_random_seed(0)
-    dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, seed=0)
+    dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, length=length, seed=0)
     task = get_task("classify")
     optimizer = keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0)
     if stack == "zoo":
@@ -201,21 +202,9 @@ SCALING_BATCHES = (16, 64, 256, 1024)
 
 
 def scaling_point(length, batch_size, steps=10, warmup=2):
-    """Training series/s of the default model on series of `length` steps at `batch_size`, and this process's peak RSS."""
-    keras.utils.set_random_seed(0)
-    dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, length=length, seed=0)
-    task = get_task("classify")
-    model = create_model("last_state", dataset.spec)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0), **task.compile_arguments())
-    train, _ = make_training_dataset(
-        dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
-    )
-    model.fit(train.take(warmup), epochs=1, verbose=0, shuffle=False)
-    started = time.perf_counter()
-    model.fit(train.skip(warmup).take(steps), epochs=1, verbose=0, shuffle=False)
-    seconds = time.perf_counter() - started
-    return {"length": length, "batch": batch_size, "series_per_second": steps * batch_size / seconds,
-            "peak_rss_mb": peak_memory_mb()}
+    """Training series/s of the zoo's default model on series of `length` steps at `batch_size`, and this process's peak RSS."""
+    series_per_second = default_model_throughput("zoo", batch_size, steps, warmup=warmup, length=length)
+    return {"length": length, "batch": batch_size, "series_per_second": series_per_second, "peak_rss_mb": peak_memory_mb()}
 
 
 def measure_scaling():

@@ -49,8 +49,8 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
         print(f"Error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     except OSError as error:  # a write outside the zoo's own (logs, TensorBoard): a full or read-only disk
-        print(f"Error: {error.strerror or error}" + (f" ({error.filename})" if error.filename else "")
-              + ": free space there or choose a writable paths.log_dir.", file=sys.stderr)
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"Error: {error.strerror or error}{where}: free space there or choose a writable paths.log_dir.", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         # Ctrl-C: one line, not Keras' and Hydra's tracebacks. Files are written atomically, so

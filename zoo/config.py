@@ -185,6 +185,14 @@ def differing_keys(new, saved, ignore=("paths",)):
     return [] if new == saved else [""]
 
 
+def another_config_refusal(run_dir, differing):
+    """The one line that refuses a config into an unfinished run whose config differs in `differing` keys."""
+    return (
+        f"{run_dir} holds an unfinished run with another config ({', '.join(differing[:6])} differ): "
+        f"continue it with python train.py resume={run_dir}, or choose another hydra.run.dir."
+    )
+
+
 def read_run_config(run):
     """Reads a run's saved config (a RunDirectory's), refusing one that names code outside the allow-list."""
     run_cfg = run.read_config()

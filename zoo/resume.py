@@ -34,7 +34,6 @@ from zoo.run_directory import writing
 
 log = logging.getLogger(__name__)
 
-BACKUP_FILE = "state.npz"
 FORMAT_VERSION = 1
 
 # What a Keras callback carries from one epoch to the next; its on_train_begin resets these.

@@ -8,7 +8,7 @@ A run directory holds:
     model_summary.txt             Keras' model summary
     checkpoints/best.keras        the best model by the monitored metric
     checkpoints/last.keras        the last epoch's model
-    backups/                      state to resume an interrupted run
+    backups/state.npz             state to resume an interrupted run (removed when the run finishes)
     tensorboard/                  one TensorBoard run
     metrics.json                  final metrics of the best checkpoint (present only when the run finished)
     eval/                         evaluate.py's metrics.json, report.md and figures
@@ -130,6 +130,11 @@ class RunDirectory:
     @property
     def backups(self):
         return self.path / "backups"
+
+    @property
+    def backup_state(self):
+        """The resumable training state (zoo.resume.TrainingBackup)."""
+        return self.backups / "state.npz"
 
     @property
     def tensorboard(self):

@@ -19,7 +19,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from zoo.config import differing_keys
+from zoo.config import another_config_refusal, differing_keys
 
 LOCK_NAME = ".lock"
 
@@ -101,12 +101,7 @@ def _config_refusal(run_dir, config):
         differing = differing_keys(composed, OmegaConf.to_container(OmegaConf.load(saved), resolve=False))
     except Exception:  # an unreadable .hydra/config.yaml: train() compares the run's config.yaml instead
         return None
-    if differing:
-        return (
-            f"{run_dir} holds an unfinished run with another config ({', '.join(differing[:6])} differ): "
-            f"continue it with python train.py resume={run_dir}, or choose another hydra.run.dir."
-        )
-    return None
+    return another_config_refusal(run_dir, differing) if differing else None
 
 
 def acquire(run_dir, config=None):

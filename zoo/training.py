@@ -11,13 +11,20 @@ from omegaconf import DictConfig, OmegaConf
 
 from zoo.adaptive import adapt_to_data
 from zoo.assemble import build_callbacks, build_dataset, build_loggers, build_model, build_optimizer
-from zoo.config import check_normalization, check_required, check_trainer, differing_keys, read_run_config
+from zoo.config import (
+    another_config_refusal,
+    check_normalization,
+    check_required,
+    check_trainer,
+    differing_keys,
+    read_run_config,
+)
 from zoo.data import make_tf_dataset, make_training_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import configure_device, describe_cudnn, seed_everything
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
-from zoo.resume import BACKUP_FILE, TrainingBackup
+from zoo.resume import TrainingBackup
 from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically
 from zoo.tasks import best_index, get_task, is_improvement, monitored_value
 from zoo.tensorboard_logger import write_run_summaries
@@ -134,12 +141,9 @@ def open_backup(run, cfg):
         saved = OmegaConf.to_container(relocated(OmegaConf.load(run.config), run.path))
         differing = differing_keys(OmegaConf.to_container(with_absolute_data_paths(cfg)), saved)
         if differing:
-            raise ZooError(
-                f"{run.path} holds an unfinished run with another config ({', '.join(differing[:6])} differ): "
-                f"continue it with python train.py resume={run.path}, or choose another hydra.run.dir."
-            )
+            raise ZooError(another_config_refusal(run.path, differing))
     backup = TrainingBackup(
-        run.backups / BACKUP_FILE,
+        run.backup_state,
         every_steps=cfg.trainer.get("backup_every_steps", 0),
         resume_command=f"python train.py resume={run.path}",
     )
