@@ -34,11 +34,13 @@ def register_resolvers():
     `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
     direction it improves in ("max" or "min"), `${zoo.default_head:<model>}` the first head the
     model registered, `${zoo.normalize:<head>}` the default `data.normalize`, `${zoo.cwd:}`
-    the directory the command was started from, and `${zoo.resume_or:${resume},<value>}` /
+    the directory the command was started from, `${zoo.backend:}` the Keras backend this process
+    runs, and `${zoo.resume_or:${resume},<value>}` /
     `${zoo.unless_resume:${resume},<value>}` what Hydra uses when a command resumes a run (its
     directory; no new `.hydra/`).
     """
     OmegaConf.register_new_resolver("zoo.cwd", os.getcwd, replace=True)
+    OmegaConf.register_new_resolver("zoo.backend", keras.backend.backend, replace=True)
     OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
     OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
     OmegaConf.register_new_resolver("zoo.normalize", default_normalization, replace=True)
@@ -87,7 +89,8 @@ def check_trainer(trainer):
     optimizer_class(trainer.optimizer)
     one_of("trainer.precision", trainer.precision, PRECISIONS)
     one_of("trainer.device", trainer.device, DEVICES)
-    boolean("trainer.jit_compile", trainer.jit_compile)
+    if not is_auto(trainer.jit_compile):
+        boolean("trainer.jit_compile", trainer.jit_compile)
     boolean("trainer.deterministic", trainer.deterministic)
 
 

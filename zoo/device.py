@@ -1,6 +1,7 @@
-"""Device, precision and determinism set-up, and the cuDNN eligibility check for recurrent layers."""
+"""Backend, device, precision and determinism set-up, and the cuDNN eligibility check for recurrent layers."""
 
 import logging
+import os
 
 import keras
 import tensorflow as tf
@@ -12,28 +13,78 @@ log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+BACKENDS = ("tensorflow", "jax")
 
 
-def configure_device(device="auto", precision="float32"):
-    """Chooses the device and precision; call before any TensorFlow op runs.
+def backend_name():
+    """Returns the Keras backend this process runs ("tensorflow" or "jax"), chosen by `KERAS_BACKEND` at start-up."""
+    return keras.backend.backend()
 
-    GPUs get memory growth so several runs can share one card.
+
+def check_backend(recorded):
+    """Raises a ZooError unless `recorded` (a config's `trainer.backend`) is the backend this process runs.
+
+    Keras picks its backend once, when it is imported, so a config value cannot switch it.
+    """
+    running = backend_name()
+    if running not in BACKENDS:
+        raise ZooError(f"Keras runs on the {running} backend, which the zoo does not support: set KERAS_BACKEND to one of {', '.join(BACKENDS)}.")
+    if recorded != running:
+        raise ZooError(
+            f"trainer.backend={recorded} but Keras runs on {running}: the backend is chosen before Python starts, "
+            f"so run KERAS_BACKEND={recorded} python train.py ... instead of setting trainer.backend."
+        )
+
+
+def resolve_jit_compile(value):
+    """Returns `trainer.jit_compile` with `auto` decided for the running backend.
+
+    `auto` is XLA on JAX (its compiled path; without it JAX runs op by op) and off on TensorFlow,
+    whose cuDNN LSTM kernels are not XLA-compatible.
+    """
+    if value == "auto":
+        return backend_name() == "jax"
+    return value
+
+
+def configure_device(device="auto", precision="float32", deterministic=False):
+    """Chooses the device and precision; call before any TensorFlow or JAX op runs.
+
+    GPUs get memory growth so several runs can share one card (TensorFlow); on JAX, TensorFlow
+    (which only feeds data there) gets no GPU.
 
     Args:
-        device: "auto" (GPU if TensorFlow sees one), "cpu" or "gpu".
+        device: "auto" (GPU if the backend sees one), "cpu" or "gpu".
         precision: "float32", "mixed_float16" or "mixed_bfloat16".
+        deterministic: on JAX, asks XLA for deterministic GPU kernels (JAX on CPU is deterministic already).
 
     Returns:
         "GPU" or "CPU": where training will run.
     """
     one_of("trainer.device", device, DEVICES)
     one_of("trainer.precision", precision, PRECISIONS)
+    if backend_name() == "jax":
+        gpus = _configure_jax_device(device, deterministic)
+    else:
+        gpus = _configure_tensorflow_device(device)
+    if not gpus:
+        use_one_inter_op_thread()
+    keras.mixed_precision.set_global_policy(precision)
+    return "GPU" if gpus else "CPU"
+
+
+def _no_gpu_error(framework):
+    return ZooError(
+        f"trainer.device=gpu but {framework} sees no GPU: install the gpu extra "
+        "(pip install -e '.[gpu]') on a CUDA machine, or set trainer.device=auto."
+    )
+
+
+def _configure_tensorflow_device(device):
+    """Hides or prepares TensorFlow's GPUs (memory growth); returns the GPUs training uses."""
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
-        raise ZooError(
-            "trainer.device=gpu but TensorFlow sees no GPU: install the gpu extra "
-            "(pip install -e '.[gpu]') on a CUDA machine, or set trainer.device=auto."
-        )
+        raise _no_gpu_error("TensorFlow")
     if device == "cpu" and gpus:
         tf.config.set_visible_devices([], "GPU")
         gpus = []
@@ -42,10 +93,27 @@ def configure_device(device="auto", precision="float32"):
             tf.config.experimental.set_memory_growth(gpu, True)
         except RuntimeError:  # already initialised by an earlier run in this process
             pass
-    if not gpus:
-        use_one_inter_op_thread()
-    keras.mixed_precision.set_global_policy(precision)
-    return "GPU" if gpus else "CPU"
+    return gpus
+
+
+def _configure_jax_device(device, deterministic):
+    """On JAX, TensorFlow only feeds data (tf.data): it gets no GPU, so JAX has the whole card."""
+    import jax
+
+    if deterministic and "--xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
+        # Read when JAX starts its backends (at its first op), so set before jax.devices().
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
+
+    try:
+        tf.config.set_visible_devices([], "GPU")
+    except RuntimeError:  # TensorFlow already started in this process
+        pass
+    if device == "cpu":
+        jax.config.update("jax_platforms", "cpu")
+    gpus = [d for d in jax.devices() if d.platform == "gpu"]
+    if device == "gpu" and not gpus:
+        raise _no_gpu_error("JAX")
+    return gpus
 
 
 def use_one_inter_op_thread():
@@ -63,7 +131,7 @@ def use_one_inter_op_thread():
 
 
 def seed_everything(seed, deterministic=True):
-    """Seeds Python, NumPy and Keras and, if `deterministic`, makes TensorFlow ops deterministic."""
+    """Seeds Python, NumPy and Keras and, if `deterministic`, makes TensorFlow ops deterministic (tf.data too on JAX)."""
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()

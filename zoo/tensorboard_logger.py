@@ -33,8 +33,9 @@ def flat_hparams(cfg):
         for key, value in container[group].items():
             if not key.startswith("_"):
                 values[f"{group}.{key}"] = value
-    for key in ("learning_rate", "batch_size", "epochs", "precision"):
-        values[f"trainer.{key}"] = container["trainer"][key]
+    for key in ("learning_rate", "batch_size", "epochs", "precision", "backend", "strategy"):
+        if key in container["trainer"]:  # runs saved before backend and strategy were recorded lack them
+            values[f"trainer.{key}"] = container["trainer"][key]
     optimizer = container["trainer"]["optimizer"]
     # The class name (Adam, Lion); runs saved before the optimizer became a _target_ hold a plain name.
     values["trainer.optimizer"] = optimizer["_target_"].rsplit(".", 1)[-1] if isinstance(optimizer, dict) else optimizer

@@ -21,7 +21,7 @@ from zoo.config import (
 )
 from zoo.data import make_tf_dataset, make_training_dataset
 from zoo.data.pipeline import input_names
-from zoo.device import configure_device, describe_cudnn, seed_everything
+from zoo.device import backend_name, check_backend, configure_device, describe_cudnn, resolve_jit_compile, seed_everything
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
 from zoo.resume import TrainingBackup
@@ -104,6 +104,7 @@ def check_config(cfg):
     check_required(cfg)
     non_negative_int("seed", cfg.seed)
     check_trainer(cfg.trainer)
+    check_backend(cfg.trainer.backend)
     check_normalization(cfg)
     return get_task(cfg.model.head)
 
@@ -125,7 +126,8 @@ def set_up_device(cfg):
     Returns:
         "GPU" or "CPU".
     """
-    device = configure_device(cfg.trainer.device, cfg.trainer.precision)
+    device = configure_device(cfg.trainer.device, cfg.trainer.precision, deterministic=cfg.trainer.deterministic)
+    cfg.trainer.jit_compile = resolve_jit_compile(cfg.trainer.jit_compile)
     seed_everything(cfg.seed, deterministic=cfg.trainer.deterministic)
     return device
 
@@ -169,7 +171,7 @@ def log_start(run, dataset, model, device, cfg, backup):
     if backup.resuming:
         log.info(f"Resuming from {backup.path}: epoch {backup.epoch + 1}, step {backup.step}.")
     log.info(f"Data: {dataset.spec}; {len(dataset.train)}/{len(dataset.validation)}/{len(dataset.test)} series.")
-    log.info(f"Training {model.name} on {device} with {cfg.trainer.precision} precision.")
+    log.info(f"Training {model.name} on {device} ({backend_name()} backend) with {cfg.trainer.precision} precision.")
     log.info(describe_cudnn(model, device))
 
 
@@ -255,6 +257,7 @@ def score_best_checkpoint(run, dataset, task, cfg, history):
     return {
         "model": cfg.model.name,
         "task": task.name,
+        "backend": backend_name(),
         "monitor": cfg.monitor,
         "best_epoch": best_index(monitored, cfg.monitor) + 1,
         "epochs_run": len(monitored),

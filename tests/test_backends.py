@@ -1,0 +1,120 @@
+"""JAX as a second backend: every model, head, mask and static mode trains on it, `.keras` files cross
+backends with the same predictions, and a run records the backend it trained on."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from backend_checks import cases, dataset, predict
+from conftest import ROOT, run_cli
+from model_checks import toy_batch
+from zoo import ZooError, create_model
+from zoo.device import check_backend, resolve_jit_compile
+from zoo.tensorboard_logger import flat_hparams
+
+JAX = {"KERAS_BACKEND": "jax"}
+
+
+@pytest.fixture(scope="module")
+def swapped(tmp_path_factory):
+    """Saves every case built here (TensorFlow), then runs tests/backend_checks.py on JAX, which
+    predicts with them and trains, checks and saves its own.
+
+    Returns:
+        (folder, this backend's predictions of its own models by case).
+    """
+    folder = tmp_path_factory.mktemp("backends")
+    (folder / "from_other").mkdir()
+    mine = {}
+    for case, name, head, options in cases():
+        data = dataset(head)
+        keras.utils.set_random_seed(0)
+        model = create_model(name, data.spec, head=head, **options)
+        inputs, _ = toy_batch(model, data, head)
+        model.save(folder / "from_other" / f"{case}.keras")
+        np.savez(folder / "from_other" / f"{case}_inputs.npz", **inputs)
+        mine[case] = predict(model, name, inputs)
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "backend_checks.py"), str(folder)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, **JAX}, timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return folder, mine, completed.stdout
+
+
+def test_every_model_head_mask_and_static_mode_trains_on_jax(swapped):
+    _, _, printed = swapped
+    assert printed.splitlines() == [f"{case}: trained and masked correctly on jax" for case, *_ in cases()]
+    assert {case.split("-")[1] for case, *_ in cases()} == {"classify", "forecast", "regress", "initial_state"}
+
+
+def test_tensorflow_models_predict_the_same_on_jax(swapped):
+    folder, mine, _ = swapped
+    for case, expected in mine.items():
+        np.testing.assert_allclose(np.load(folder / "from_other" / f"{case}_here.npy"), expected, atol=1e-5, err_msg=case)
+
+
+def test_jax_models_predict_the_same_on_tensorflow(swapped):
+    folder = swapped[0] / "from_here"
+    for case, name, *_ in cases():
+        model = keras.saving.load_model(folder / f"{case}.keras")
+        inputs = dict(np.load(folder / f"{case}_inputs.npz"))
+        np.testing.assert_allclose(predict(model, name, inputs), np.load(folder / f"{case}_predictions.npy"), atol=1e-5, err_msg=case)
+
+
+@pytest.fixture(scope="module")
+def jax_run(tmp_path_factory):
+    """`KERAS_BACKEND=jax python train.py debug=smoke`: the command a user types, into a known directory."""
+    run_dir = tmp_path_factory.mktemp("jax_run") / "run"
+    run_cli("train.py", "debug=smoke", f"hydra.run.dir={run_dir}", env=JAX)
+    return run_dir
+
+
+def test_a_jax_run_records_its_backend_in_config_metrics_and_hparams(jax_run):
+    config = OmegaConf.load(jax_run / "config.yaml")
+    assert config.trainer.backend == "jax"
+    assert config.trainer.jit_compile is True  # auto: XLA, JAX's compiled path
+    assert json.loads((jax_run / "metrics.json").read_text())["backend"] == "jax"
+    assert flat_hparams(config)["trainer.backend"] == "jax"
+    assert "Training last_state on CPU (jax backend)" in (jax_run / "train.log").read_text()
+
+
+def test_evaluate_on_tensorflow_reproduces_a_jax_run(jax_run):
+    trained = json.loads((jax_run / "metrics.json").read_text())
+    run_cli("evaluate.py", f"run_dir={jax_run}")  # the default backend, TensorFlow
+    evaluated = json.loads((jax_run / "eval" / "metrics.json").read_text())
+    for name, value in trained["test"].items():
+        assert evaluated["test"][name] == pytest.approx(value, abs=1e-5), name
+
+
+def test_a_config_cannot_switch_the_backend():
+    with pytest.raises(ZooError) as error:
+        check_backend("jax")
+    assert str(error.value) == (
+        "trainer.backend=jax but Keras runs on tensorflow: the backend is chosen before Python starts, "
+        "so run KERAS_BACKEND=jax python train.py ... instead of setting trainer.backend."
+    )
+    check_backend("tensorflow")
+
+
+def test_resuming_a_jax_run_on_tensorflow_names_the_backend(jax_run, tmp_path):
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(jax_run, unfinished)
+    (unfinished / "metrics.json").unlink()
+    assert yaml.safe_load((unfinished / "config.yaml").read_text())["trainer"]["backend"] == "jax"
+    completed = run_cli("train.py", f"resume={unfinished}", check=False)
+    assert completed.returncode == 1
+    assert "Keras runs on tensorflow" in completed.stderr and "KERAS_BACKEND=jax" in completed.stderr
+
+
+def test_jit_compile_auto_is_off_on_tensorflow_and_explicit_values_stay():
+    assert resolve_jit_compile("auto") is False
+    assert resolve_jit_compile(True) is True and resolve_jit_compile(False) is False
