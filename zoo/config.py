@@ -12,6 +12,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from zoo.adaptive import is_auto
 from zoo.device import DEVICES, PRECISIONS
+from zoo.distribution import for_process
 from zoo.errors import ZooError
 from zoo.registry import model_info
 from zoo.tasks import get_task, improvement_mode
@@ -35,12 +36,14 @@ def register_resolvers():
     direction it improves in ("max" or "min"), `${zoo.default_head:<model>}` the first head the
     model registered, `${zoo.normalize:<head>}` the default `data.normalize`, `${zoo.cwd:}`
     the directory the command was started from, `${zoo.backend:}` the Keras backend this process
-    runs, and `${zoo.resume_or:${resume},<value>}` /
+    runs, `${zoo.for_process:<strategy>,<process_id>,<path>}` where a process after the first of a
+    data_parallel run keeps a file of the run directory, and `${zoo.resume_or:${resume},<value>}` /
     `${zoo.unless_resume:${resume},<value>}` what Hydra uses when a command resumes a run (its
     directory; no new `.hydra/`).
     """
     OmegaConf.register_new_resolver("zoo.cwd", os.getcwd, replace=True)
     OmegaConf.register_new_resolver("zoo.backend", keras.backend.backend, replace=True)
+    OmegaConf.register_new_resolver("zoo.for_process", for_process, replace=True)
     OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
     OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
     OmegaConf.register_new_resolver("zoo.normalize", default_normalization, replace=True)

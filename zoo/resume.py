@@ -225,9 +225,9 @@ class TrainingBackup(keras.callbacks.Callback):
     def save(self):
         """Writes the backup atomically: a temporary file, then a rename."""
         variables = _training_variables(self.model)
-        arrays = {f"variable_{index}": np.asarray(variable.value) for index, variable in enumerate(variables)}
+        arrays = {f"variable_{index}": keras.ops.convert_to_numpy(variable) for index, variable in enumerate(variables)}
         metrics = list(self.model.metrics_variables)
-        arrays.update({f"metric_{index}": np.asarray(variable.value) for index, variable in enumerate(metrics)})
+        arrays.update({f"metric_{index}": keras.ops.convert_to_numpy(variable) for index, variable in enumerate(metrics)})
         callback_states = self._capture_callbacks()
         for index, saved in enumerate(callback_states):
             for name, value in list(saved.items()):

@@ -20,6 +20,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
 from zoo.config import another_config_refusal, differing_keys
+from zoo.distribution import process_rank
 
 LOCK_NAME = ".lock"
 
@@ -148,10 +149,15 @@ class RunDirectoryLock(Callback):
     """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
 
     def on_run_start(self, config, **kwargs):
+        rank = process_rank(config.trainer.strategy, config.trainer.cluster.process_id) if "trainer" in config else 0
+        if rank:  # a data_parallel process after the first: process 0 holds the directory; this one logs below it
+            (Path(config.hydra.run.dir) / f"process_{rank}").mkdir(parents=True, exist_ok=True)
+            return
         reason = acquire(config.hydra.run.dir, config)
         if reason:
             print(f"Error: {reason}", file=sys.stderr)
             raise SystemExit(1)
 
     def on_run_end(self, config, **kwargs):
-        release(config.hydra.run.dir)
+        if not ("trainer" in config and process_rank(config.trainer.strategy, config.trainer.cluster.process_id)):
+            release(config.hydra.run.dir)

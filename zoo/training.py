@@ -2,7 +2,9 @@
 
 import logging
 import math
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from zoo.config import (
 from zoo.data import make_tf_dataset, make_training_dataset
 from zoo.data.pipeline import input_names
 from zoo.device import backend_name, check_backend, configure_device, describe_cudnn, resolve_jit_compile, seed_everything
+from zoo.distribution import check_strategy, leave_distribution, place, prepare_devices, weights_digest
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
 from zoo.resume import TrainingBackup
@@ -40,7 +43,8 @@ def train(cfg: DictConfig) -> float:
         cfg: the composed `configs/train.yaml`.
 
     Returns:
-        The monitored validation metric of the best checkpoint, for a Hydra sweeper.
+        The monitored validation metric of the best checkpoint, for a Hydra sweeper (None on the
+        processes after the first of a `data_parallel` run, which score nothing).
     """
     cfg = config_to_run(cfg)
     task = check_config(cfg)
@@ -48,14 +52,24 @@ def train(cfg: DictConfig) -> float:
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
     adapt_to_data(cfg, dataset)
-    backup = open_backup(run, cfg)
-    model = build_and_compile_model(cfg, dataset.spec, task)
+    placement = place(cfg.trainer)
+    if not placement.is_chief:
+        run = scratch_run_directory(cfg, placement)
+    backup = open_backup(run, cfg, placement)
+    with placement.scope():
+        model = build_and_compile_model(cfg, dataset.spec, task)
     summary = model_summary(model)
     callbacks = build_run_callbacks(cfg, run, dataset, summary, backup)  # a bad option stops before any file is written
     log_start(run, dataset, model, device, cfg, backup)
     if not backup.resuming:
         write_run_files(run, cfg, dataset, summary)
-    history = fit(model, dataset, task, cfg, callbacks, backup)
+    history = fit(model, dataset, task, cfg, callbacks, backup, placement)
+    leave_distribution()
+    log.info(f"Final weights digest of process {placement.process_id}: {weights_digest(model)}")
+    if not placement.is_chief:
+        shutil.rmtree(run.path, ignore_errors=True)
+        log.info(f"Process {placement.process_id} done; process 0 wrote the run directory.")
+        return None
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
     write_results(run, cfg, task, metrics)
     backup.discard()
@@ -105,6 +119,7 @@ def check_config(cfg):
     non_negative_int("seed", cfg.seed)
     check_trainer(cfg.trainer)
     check_backend(cfg.trainer.backend)
+    check_strategy(cfg.trainer, cfg.trainer.backend)
     check_normalization(cfg)
     return get_task(cfg.model.head)
 
@@ -121,22 +136,35 @@ def open_run_directory(cfg):
 
 
 def set_up_device(cfg):
-    """Chooses device and precision, then seeds everything (before any TensorFlow op).
+    """Splits and joins devices for the strategy, chooses device and precision, then seeds everything (before any TensorFlow op).
 
     Returns:
         "GPU" or "CPU".
     """
+    prepare_devices(cfg.trainer)
     device = configure_device(cfg.trainer.device, cfg.trainer.precision, deterministic=cfg.trainer.deterministic)
     cfg.trainer.jit_compile = resolve_jit_compile(cfg.trainer.jit_compile)
     seed_everything(cfg.seed, deterministic=cfg.trainer.deterministic)
     return device
 
 
-def open_backup(run, cfg):
+def scratch_run_directory(cfg, placement):
+    """Returns a temporary RunDirectory for a process after the first of a `data_parallel` run, and points `paths.output_dir` there.
+
+    Every process runs the same callbacks, since reading a model replicated over several
+    processes (to save a checkpoint) takes all of them; process 0 writes the run, the others
+    write here, and train() removes it at the end.
+    """
+    path = tempfile.mkdtemp(prefix=f"zoo_process_{placement.process_id}_")
+    cfg.paths.output_dir = path
+    return RunDirectory(path)
+
+
+def open_backup(run, cfg, placement):
     """Returns the run's TrainingBackup, loaded if an interrupted run left one.
 
     A run directory that already holds a config (an unfinished run) takes only the same config:
-    the exact command again, or `resume=<run_dir>`.
+    the exact command again, or `resume=<run_dir>`. A run of several processes starts afresh.
     """
     run.remove_partial_files()  # left by a process killed while writing; this run holds the directory's lock
     if run.config.is_file():
@@ -150,6 +178,11 @@ def open_backup(run, cfg):
         resume_command=f"python train.py resume={run.path}",
     )
     backup.load()
+    if backup.resuming and placement.num_processes > 1:
+        raise ZooError(
+            f"{run.path} holds an interrupted run, and a run of {placement.num_processes} processes cannot resume yet "
+            "(the other processes do not read process 0's backup): start it in a new hydra.run.dir."
+        )
     return backup
 
 
@@ -202,11 +235,11 @@ def write_run_files(run, cfg, dataset, summary):
     run.write_text(run.model_summary, summary)
 
 
-def fit(model, dataset, task, cfg, callbacks, backup):
+def fit(model, dataset, task, cfg, callbacks, backup, placement):
     """Fits `model` with the run's callbacks (checkpoints, configured callbacks, backup, loggers, one log line per epoch).
 
     A run resumed within an epoch first finishes that epoch (the batches it had not reached), then
-    fits the remaining epochs.
+    fits the remaining epochs. Each process feeds its part of every batch (`Placement.local_batches`).
 
     Returns:
         The logs of every epoch, resumed ones included (a list of dicts).
@@ -215,7 +248,7 @@ def fit(model, dataset, task, cfg, callbacks, backup):
     batch_size = cfg.trainer.batch_size
     validation = None
     if len(dataset.validation):
-        validation = make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size)
+        validation = placement.local_batches(make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size))
 
     def fit_epochs(first_epoch, epochs, first_step=0):
         train, steps = make_training_dataset(
@@ -223,7 +256,7 @@ def fit(model, dataset, task, cfg, callbacks, backup):
             epochs=epochs, first_epoch=first_epoch, first_step=first_step,
         )
         model.fit(
-            train,
+            placement.local_batches(train),
             validation_data=validation,
             epochs=epochs,
             initial_epoch=first_epoch,
