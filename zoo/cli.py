@@ -1,16 +1,35 @@
-"""What the entry points share: turning a user error into one line and discarding runs that never started."""
+"""What the entry points share: turning a user error into one line, discarding runs that never started,
+and letting a sweep go on past a failed trial."""
 
+import logging
 import shutil
 import sys
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 
 from zoo.errors import ZooError
 from zoo.resume import TrainingInterrupted
 
 # What Hydra writes before the task starts; a directory holding nothing else never trained.
 _HYDRA_START_FILES = {".hydra", ".lock", "train.log", "evaluate.log", "anatomy.log", "predict.log", "export.log"}
+
+
+log = logging.getLogger(__name__)
+
+
+def _in_sweep():
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def _failed_trial(error):
+    """Reports a failed sweep trial (stderr and its log) and returns None: no value, which the Optuna sweeper records as a failed trial."""
+    job = HydraConfig.get().job
+    line = f"Trial {job.num} ({','.join(job.override_dirname.split(',')) or 'defaults'}) failed: {str(error).rstrip('.')}; the sweep goes on."
+    log.error(line, exc_info=not isinstance(error, (ZooError, OSError)))
+    print(f"Error: {line}", file=sys.stderr)
+    return None
 
 
 def _discard_unstarted_run():
@@ -26,6 +45,9 @@ def _discard_unstarted_run():
 
 def run_task(task, cfg, *, discard_unstarted_run=False):
     """Runs `task(cfg)`; a ZooError ends the program with its one-line message.
+
+    In a sweep (`-m`), a trial that fails is reported and returns None, so the other trials run; its
+    directory is kept with the error in its log. Interruptions still end the sweep.
 
     Args:
         task: function of the composed config.
@@ -43,15 +65,6 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
     except TrainingInterrupted as stop:
         print(f"Interrupted: {stop}", file=sys.stderr)
         raise SystemExit(stop.exit_code) from None
-    except ZooError as error:
-        if discard_unstarted_run:
-            _discard_unstarted_run()
-        print(f"Error: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
-    except OSError as error:  # a write outside the zoo's own (logs, TensorBoard): a full or read-only disk
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"Error: {error.strerror or error}{where}: free space there or choose a writable paths.log_dir.", file=sys.stderr)
-        raise SystemExit(1) from None
     except KeyboardInterrupt:
         # Ctrl-C: one line, not Keras' and Hydra's tracebacks. Files are written atomically, so
         # everything already in the run directory is whole.
@@ -59,3 +72,16 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
             _discard_unstarted_run()
         print("Interrupted: stopped at your request; files already written are complete.", file=sys.stderr)
         raise SystemExit(130) from None
+    except Exception as error:
+        if _in_sweep():
+            return _failed_trial(error)
+        if isinstance(error, ZooError):
+            if discard_unstarted_run:
+                _discard_unstarted_run()
+            print(f"Error: {error}", file=sys.stderr)
+            raise SystemExit(1) from None
+        if isinstance(error, OSError):  # a write outside the zoo's own (logs, TensorBoard): a full or read-only disk
+            where = f" ({error.filename})" if error.filename else ""
+            print(f"Error: {error.strerror or error}{where}: free space there or choose a writable paths.log_dir.", file=sys.stderr)
+            raise SystemExit(1) from None
+        raise

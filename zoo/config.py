@@ -33,7 +33,8 @@ def register_resolvers():
     """Registers the resolvers configs use to read the zoo's own rules instead of repeating them.
 
     `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
-    direction it improves in ("max" or "min"), `${zoo.default_head:<model>}` the first head the
+    direction it improves in ("max" or "min"; `${zoo.direction:<metric>}` as Optuna says it:
+    "maximize" or "minimize"), `${zoo.default_head:<model>}` the first head the
     model registered, `${zoo.normalize:<head>}` the default `data.normalize`, `${zoo.cwd:}`
     the directory the command was started from, `${zoo.backend:}` the Keras backend this process
     runs, `${zoo.for_process:<strategy>,<process_id>,<path>}` where a process after the first of a
@@ -46,6 +47,7 @@ def register_resolvers():
     OmegaConf.register_new_resolver("zoo.for_process", for_process, replace=True)
     OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
     OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
+    OmegaConf.register_new_resolver("zoo.direction", lambda metric: {"max": "maximize", "min": "minimize"}[improvement_mode(metric)], replace=True)
     OmegaConf.register_new_resolver("zoo.normalize", default_normalization, replace=True)
     OmegaConf.register_new_resolver("zoo.default_head", lambda name: model_info(name).default_head, replace=True)
     OmegaConf.register_new_resolver("zoo.resume_or", lambda resume, default: resume or default, replace=True)

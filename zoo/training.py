@@ -136,11 +136,16 @@ def open_run_directory(cfg):
 
 
 def set_up_device(cfg):
-    """Splits and joins devices for the strategy, chooses device and precision, then seeds everything (before any TensorFlow op).
+    """Starts from a clean Keras state, splits and joins devices for the strategy, chooses device and
+    precision, then seeds everything (before any TensorFlow op).
+
+    The clean state keeps the trials of a sweep that share a process (Hydra's basic launcher, a
+    reused joblib worker) apart: no layer names, precision policy or distribution carry over.
 
     Returns:
         "GPU" or "CPU".
     """
+    keras.backend.clear_session()
     prepare_devices(cfg.trainer)
     device = configure_device(cfg.trainer.device, cfg.trainer.precision, deterministic=cfg.trainer.deterministic)
     cfg.trainer.jit_compile = resolve_jit_compile(cfg.trainer.jit_compile)

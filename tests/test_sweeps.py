@@ -1,0 +1,118 @@
+"""Sweeps: parallel trials (joblib), a cluster launcher's local executor (submitit), Optuna searches per
+model family; trials never share state, and a failed trial is reported while the sweep goes on."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from conftest import CONFIG_DIR, ROOT, run_cli
+from test_reference_metrics import REFERENCE, assert_same_metrics
+from zoo import list_models
+from zoo.tasks import improvement_mode
+
+pytestmark = pytest.mark.slow
+SEARCHES = sorted(path.stem for path in (ROOT / "configs" / "hparams_search").glob("[!_]*_optuna.yaml"))
+
+
+def trials(sweep_root):
+    """The trial directories of the one sweep under `sweep_root`, by job number."""
+    (sweep,) = [path for path in Path(sweep_root).glob("multiruns/*/*") if path.is_dir()]
+    return sorted((path for path in sweep.iterdir() if path.is_dir() and path.name[0].isdigit()), key=lambda p: int(p.name.split("_")[0]))
+
+
+def event_pids(trial):
+    """The process ids in a trial's TensorBoard event file names (events.out.tfevents.<time>.<host>.<pid>.<n>.v2)."""
+    return {path.name.split(".")[-3] for path in (trial / "tensorboard").glob("events.out.tfevents.*")}
+
+
+def metrics(trial):
+    return json.loads((trial / "metrics.json").read_text())
+
+
+def test_joblib_trials_sharing_a_worker_share_no_state(tmp_path):
+    # One worker runs both trials: last_state after attention must give the pinned last_state metrics.
+    run_cli("train.py", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "model=attention,last_state", "debug=smoke", f"paths.log_dir={tmp_path}")
+    attention, last_state = trials(tmp_path)
+    assert event_pids(attention) == event_pids(last_state)  # the same process
+    expected = REFERENCE["classify_last_state"]["metrics"]
+    assert_same_metrics({key: metrics(last_state)[key] for key in expected}, expected)
+
+
+def test_joblib_runs_trials_in_parallel_processes_and_goes_on_past_a_failed_one(tmp_path):
+    completed = run_cli("train.py", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model.units=-3,8", "debug=smoke", f"paths.log_dir={tmp_path}")
+    failed, finished = trials(tmp_path)
+    assert completed.returncode == 0
+    assert (
+        "Error: Trial 0 (debug=smoke,model.units=-3,paths.log_dir=" in completed.stderr
+        and "failed: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, "
+        "got -3; the sweep goes on." in completed.stderr
+    )
+    assert "failed: Invalid model config" in (failed / "train.log").read_text() and not (failed / "metrics.json").exists()
+    assert metrics(finished)["model"] == "last_state"
+    assert "Traceback" not in completed.stderr
+
+
+def test_submitit_local_executor_runs_each_trial_as_a_job(tmp_path):
+    run_cli("train.py", "-m", "hydra/launcher=submitit_local", "model=last_state,attention", "debug=smoke", f"paths.log_dir={tmp_path}")
+    last_state, attention = trials(tmp_path)
+    assert metrics(attention)["model"] == "attention"
+    expected = REFERENCE["classify_last_state"]["metrics"]
+    assert_same_metrics({key: metrics(last_state)[key] for key in expected}, expected)
+    assert event_pids(last_state) != event_pids(attention)  # a process per job
+    assert list((last_state.parent / ".submitit").iterdir())  # submitit's own job records
+
+
+def test_optuna_search_returns_the_monitored_metric_and_logs_hparams_per_trial(tmp_path):
+    completed = run_cli("train.py", "hparams_search=last_state_optuna", "debug=smoke", "hydra.sweeper.n_trials=3", f"paths.log_dir={tmp_path}")
+    found = trials(tmp_path)
+    assert len(found) == 3
+    values = [metrics(trial)["validation"]["accuracy"] for trial in found]
+    results = yaml.safe_load((found[0].parent / "optimization_results.yaml").read_text())
+    assert results["best_value"] == pytest.approx(max(values))  # maximised: the monitor is val_accuracy
+    assert "Best parameters" in completed.stdout + completed.stderr
+    for trial in found:
+        sampled = dict(item.split("=", 1) for item in yaml.safe_load((trial / ".hydra" / "overrides.yaml").read_text()))
+        accumulator = EventAccumulator(str(trial / "tensorboard"))
+        accumulator.Reload()
+        content = accumulator.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+        start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+        assert start.hparams["trainer.learning_rate"].number_value == pytest.approx(float(sampled["trainer.learning_rate"]))
+        assert start.hparams["model.units"].number_value == int(sampled["model.units"])
+
+
+def test_an_optuna_trial_that_fails_is_recorded_and_the_search_goes_on(tmp_path):
+    # units=0 is refused when the model is built: the trials that sample it fail, the others train.
+    completed = run_cli(
+        "train.py", "hparams_search=last_state_optuna", "debug=smoke", "hydra.sweeper.n_trials=4",
+        'hydra.sweeper.params={model.units:"choice(0, 16)"}', f"paths.log_dir={tmp_path}",
+    )
+    found = trials(tmp_path)
+    failed = [trial for trial in found if not (trial / "metrics.json").exists()]
+    assert len(found) == 4 and 0 < len(failed) < 4
+    assert completed.stderr.count("the sweep goes on.") == len(failed)
+    assert "Traceback" not in completed.stderr
+    results = yaml.safe_load((found[0].parent / "optimization_results.yaml").read_text())
+    assert results["best_params"]["model.units"] == 16
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_every_search_space_names_options_of_its_model_and_the_monitor_direction(search):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="train", overrides=[f"hparams_search={search}"], return_hydra_config=True)
+    model = search.removesuffix("_optuna")
+    assert cfg.model.name == model
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_.endswith("OptunaSweeper") and sweeper.max_failure_rate == 1.0
+    assert sweeper.direction == {"max": "maximize", "min": "minimize"}[improvement_mode(cfg.monitor)]
+    for key in sweeper.params:
+        group, name = key.split(".", 1)
+        assert name in cfg[group], f"{search}: {key} is not an option of {group}"
+
+
+def test_every_model_has_a_search():
+    assert SEARCHES == sorted(f"{name}_optuna" for name in list_models())
