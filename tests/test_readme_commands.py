@@ -49,8 +49,21 @@ NOT_RUN = {
     "python -m zoo.predict run_dir=<run> input=<file .ts|.csv|.npz> [output=<file.csv>] [ckpt=best|last]":
         "a syntax summary; its concrete forms are run",
     "python -m zoo.export run_dir=<run> format=saved_model|onnx [ckpt=best|last]": "a syntax summary; its concrete forms are run",
+    "python train.py trainer=gpu trainer.strategy=mirrored": "it needs GPUs; tests/test_distribution.py runs mirrored on two logical CPUs",
+    "KERAS_BACKEND=jax python train.py trainer=gpu trainer.strategy=data_parallel":
+        "it needs GPUs; tests/test_distribution.py runs data_parallel on CPU",
+    "KERAS_BACKEND=jax python train.py trainer.strategy=data_parallel trainer.cluster.coordinator_address=host0:1234 "
+    "trainer.cluster.num_processes=2 trainer.cluster.process_id=0 hydra.run.dir=/shared/runs/job1":
+        "it needs a second host; tests/test_distribution.py runs this over two local processes",
+    "srun --ntasks=2 env KERAS_BACKEND=jax python train.py trainer.strategy=data_parallel hydra.run.dir=/shared/runs/job1":
+        "it needs a SLURM cluster; tests/test_distribution.py runs data_parallel over two local processes",
+    "python train.py -m hydra/launcher=submitit_slurm hydra.launcher.partition=<partition> hydra.launcher.gpus_per_node=1 "
+    "hydra.launcher.timeout_min=60 model=last_state,attention":
+        "it needs a SLURM cluster; the README's submitit_local command runs the same launcher locally",
 }
-COMMAND_START = re.compile(r"^((python|make|tensorboard|pytest|source)\s|\.venv/bin/)")
+# A command starts with a program the README uses, or with an environment assignment before one (KERAS_BACKEND=jax python ...).
+COMMAND_START = re.compile(r"^([A-Z_]+=\S+\s+)*((python|make|tensorboard|pytest|source|srun)\s|\.venv/bin/)")
+TRAINING = re.compile(r"(^|\s)python train\.py")
 
 
 def readme_commands():
@@ -107,7 +120,7 @@ def shell_environment():
 
 def as_typed(command):
     """The command to run: `debug=smoke` appended to a training command other than `make train`."""
-    if command.startswith("python train.py") and "debug=" not in command:
+    if TRAINING.search(command) and "debug=" not in command:
         return command + " debug=smoke"
     return command
 
