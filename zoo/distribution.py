@@ -60,7 +60,7 @@ class Placement:
 
         Process k reads rows `[k * b, (k + 1) * b)` of a global batch, where `b` is the batch
         divided by the processes. With more than one device, a last, smaller batch loses its rows
-        beyond a multiple of the device count (fewer than `num_devices` series, logged), since
+        beyond a multiple of the device count (fewer than `num_devices` series; `fit` logs them), since
         every device takes an equal share: Keras' TensorFlow strategies fail on uneven ones.
         """
         if self.num_devices == 1:

@@ -1,5 +1,6 @@
 """`train(cfg)`: a short sequence of named steps, each a function of its own (check, prepare, build, fit, score, write)."""
 
+import atexit
 import logging
 import math
 import shutil
@@ -67,7 +68,6 @@ def train(cfg: DictConfig) -> float:
     leave_distribution()
     log.info(f"Final weights digest of process {placement.process_id}: {weights_digest(model)}")
     if not placement.is_chief:
-        shutil.rmtree(run.path, ignore_errors=True)
         log.info(f"Process {placement.process_id} done; process 0 wrote the run directory.")
         return None
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
@@ -158,9 +158,10 @@ def scratch_run_directory(cfg, placement):
 
     Every process runs the same callbacks, since reading a model replicated over several
     processes (to save a checkpoint) takes all of them; process 0 writes the run, the others
-    write here, and train() removes it at the end.
+    write here. It is removed when the process exits, whether training finished or failed.
     """
     path = tempfile.mkdtemp(prefix=f"zoo_process_{placement.process_id}_")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
     cfg.paths.output_dir = path
     return RunDirectory(path)
 
@@ -252,6 +253,10 @@ def fit(model, dataset, task, cfg, callbacks, backup, placement):
     names = input_names(model)
     batch_size = cfg.trainer.batch_size
     validation = None
+    for name, split in (("training", dataset.train), ("validation", dataset.validation)):
+        dropped = len(split) % batch_size % placement.num_devices  # Placement.local_batches evens out the last batch
+        if dropped:
+            log.warning(f"The last {name} batch leaves out {dropped} series each epoch, so {placement.num_devices} devices share it evenly.")
     if len(dataset.validation):
         validation = placement.local_batches(make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size))
 
