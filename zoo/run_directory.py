@@ -27,6 +27,15 @@ from omegaconf import DictConfig, OmegaConf
 from zoo.errors import ZooError
 
 
+def as_typed(path):
+    """Returns `path` relative to the working directory when it lies inside it (as a user types it), else absolute."""
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _temporary_name(path):
     # Next to the target, so the rename stays on one file system and is atomic.
     return path.with_name(f".{path.name}.{os.getpid()}.partial")
