@@ -1,4 +1,4 @@
-"""The rules that adapt training to the data (zoo.adaptive): batch size, epochs, patience, validation, monitor."""
+"""The rules that adapt training to the data (zoo.adaptive): batch size, learning rate, epochs, patience, validation, monitor."""
 
 import pytest
 from omegaconf import open_dict
@@ -6,7 +6,7 @@ from omegaconf import open_dict
 from conftest import compose_config
 from model_checks import toy_dataset
 from zoo import ZooError
-from zoo.adaptive import adapt_to_data, batch_size_for, epochs_for, patience_for, validation_fraction_for
+from zoo.adaptive import adapt_to_data, batch_size_for, epochs_for, learning_rate_for, patience_for, validation_fraction_for
 from zoo.config import check_trainer
 
 
@@ -16,6 +16,11 @@ from zoo.config import check_trainer
 )
 def test_batch_size_is_a_tenth_of_the_training_series_within_8_and_64(n_train, expected):
     assert batch_size_for(n_train) == expected
+
+
+@pytest.mark.parametrize("batch_size, expected", [(64, 3e-3), (32, 2.12e-3), (20, 1.68e-3), (16, 1.5e-3), (8, 1.06e-3)])
+def test_learning_rate_follows_the_square_root_of_the_batch(batch_size, expected):
+    assert learning_rate_for(batch_size) == expected
 
 
 def test_epochs_spend_the_step_budget():
@@ -55,6 +60,7 @@ def test_auto_values_are_filled_from_a_large_dataset():
     with open_dict(cfg):
         adapt_to_data(cfg, dataset)
     assert cfg.trainer.batch_size == 64
+    assert cfg.trainer.learning_rate == 3e-3  # the synthetic default's batch keeps the rate it was tuned with
     assert cfg.trainer.epochs == epochs_for(cfg.trainer.steps, 700, 64) == 182
     assert cfg.callbacks.early_stopping.patience == 18
     assert cfg.callbacks.reduce_lr_on_plateau.patience == 9
@@ -70,6 +76,7 @@ def test_without_a_validation_split_the_training_loss_picks_the_best_checkpoint(
     with open_dict(cfg):
         lines = adapt_to_data(cfg, dataset)
     assert (cfg.trainer.epochs, cfg.trainer.batch_size) == (50, 16)  # numbers given are kept
+    assert cfg.trainer.learning_rate == 1.5e-3  # the rule follows the batch given
     # Early stopping on the training loss waits the whole budget; the schedule keeps its share.
     assert cfg.callbacks.early_stopping.patience == 50
     assert cfg.callbacks.reduce_lr_on_plateau.patience == 2
@@ -84,6 +91,13 @@ def test_auto_is_refused_where_a_number_is_needed():
     cfg = compose_train("trainer.steps=auto")
     with pytest.raises(ZooError, match="trainer.steps, expected a positive integer, got 'auto'"):
         check_trainer(cfg.trainer)
+
+
+def test_a_learning_rate_given_is_kept_and_reaches_the_optimizer():
+    cfg = compose_train("trainer.learning_rate=5e-4")
+    with open_dict(cfg):
+        adapt_to_data(cfg, toy_dataset(n_samples=40, val_fraction=0.0))
+    assert cfg.trainer.learning_rate == 5e-4 and cfg.trainer.optimizer.learning_rate == 5e-4
 
 
 def test_a_patience_given_without_a_validation_split_is_kept():

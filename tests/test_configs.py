@@ -88,22 +88,22 @@ def test_shared_recurrent_options_are_defined_once_and_every_model_has_them():
 
 
 def test_the_optimizer_is_any_keras_optimizer_class_with_its_own_arguments():
-    adam = build_optimizer(compose_config().trainer)
+    adam = build_optimizer(compose_config(overrides=["trainer.learning_rate=2e-3"]).trainer)
     assert isinstance(adam, keras.optimizers.Adam) and adam.clipnorm == 1.0
-    assert float(adam.learning_rate) == pytest.approx(3e-3)
+    assert float(adam.learning_rate) == pytest.approx(2e-3)
     lion = build_optimizer(
         compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.Lion", "trainer.learning_rate=1e-4"]).trainer
     )
     assert isinstance(lion, keras.optimizers.Lion) and float(lion.learning_rate) == pytest.approx(1e-4)
     sgd = build_optimizer(
-        compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.momentum=0.9"]).trainer
+        compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.momentum=0.9", "trainer.learning_rate=0.01"]).trainer
     )
     assert isinstance(sgd, keras.optimizers.SGD) and sgd.momentum == 0.9
     with pytest.raises(ZooError, match=r"trainer.optimizer._target_, expected a keras.optimizers class .* got 'os.system'"):
         build_optimizer(compose_config(overrides=["trainer.optimizer._target_=os.system"]).trainer)
     with pytest.raises(ZooError, match=r"Invalid trainer.optimizer \(keras.optimizers.SGD\): .*nesterov_typo"):
         build_optimizer(
-            compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.nesterov_typo=1"]).trainer
+            compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.nesterov_typo=1", "trainer.learning_rate=0.01"]).trainer
         )
 
 

@@ -17,7 +17,7 @@ def fit_with_logger(tmp_path, **options):
     model = create_model("last_state", dataset.spec, units=4)
     model.compile(optimizer="adam", **get_task("classify").compile_arguments())
     inputs, labels = toy_batch(model, dataset, "classify")
-    run_config = compose_config(output_dir=tmp_path / "run")
+    run_config = compose_config(overrides=["trainer.learning_rate=2e-3"], output_dir=tmp_path / "run")  # train() fills auto first
     logger = TensorBoardLogger(tmp_path, run_config=run_config, model_summary="summary text", **options)
     model.fit(inputs, labels, epochs=2, batch_size=4, verbose=0, validation_split=0.25, callbacks=[logger])
     accumulator = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0, "histograms": 0})
@@ -36,7 +36,7 @@ def test_epoch_scalars_text_and_hparams_in_one_directory(tmp_path):
     metadata = accumulator.SummaryMetadata("_hparams_/session_start_info")
     start = plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content).session_start_info
     assert start.hparams["model.name"].string_value == "last_state"
-    assert start.hparams["trainer.learning_rate"].number_value == pytest.approx(3e-3)
+    assert start.hparams["trainer.learning_rate"].number_value == pytest.approx(2e-3)
 
 
 def test_batch_scalars_when_update_freq_is_a_number(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from zoo.adaptive import learning_rate_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.tensorboard]
 
@@ -80,7 +81,7 @@ def test_tensorboard_serves_every_dashboard_of_a_sweep(sweep):
             loss = get(base, f"/data/plugin/scalars/scalars?run={run}&tag=loss/validation")
             assert len(loss) == 1 and loss[0][2] > 0  # [wall_time, step, value]
             assert get(base, f"/data/plugin/scalars/scalars?run={run}&tag=loss/train")
-            assert get(base, f"/data/plugin/scalars/scalars?run={run}&tag=learning_rate")[0][2] == pytest.approx(3e-3)
+            assert get(base, f"/data/plugin/scalars/scalars?run={run}&tag=learning_rate")[0][2] == pytest.approx(learning_rate_for(32))  # debug=smoke: batch 32
 
         config_text = get(base, f"/data/plugin/text/text?run={evaluated}&tag=config")
         assert "name: attention" in config_text[0]["text"]

@@ -88,7 +88,8 @@ def check_trainer(trainer):
     positive_int("trainer.steps", trainer.steps)
     positive_int("trainer.steps_per_execution", trainer.steps_per_execution)
     non_negative_int("trainer.backup_every_steps", trainer.get("backup_every_steps", 0))
-    positive_number("trainer.learning_rate", trainer.learning_rate)
+    if not is_auto(trainer.learning_rate):
+        positive_number("trainer.learning_rate", trainer.learning_rate)
     if trainer.clipnorm is not None:
         positive_number("trainer.clipnorm", trainer.clipnorm)
     optimizer_class(trainer.optimizer)
