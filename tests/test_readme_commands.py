@@ -119,8 +119,10 @@ def fresh_copy(tmp_path_factory):
 
 
 def shell_environment():
+    """The user's shell: the environment's bin/ first on PATH, and no make variables from a `make test ARGS=...` above us."""
     bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"}
+    inherited = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARGS")}
+    return {**inherited, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def run_in(copy, command, timeout=600):
