@@ -15,6 +15,7 @@ from zoo.device import DEVICES, PRECISIONS
 from zoo.distribution import for_process
 from zoo.errors import ZooError
 from zoo.registry import model_info
+from zoo.run_directory import resume_command
 from zoo.tasks import get_task, improvement_mode
 from zoo.validation import boolean, non_negative_int, one_of, positive_int, positive_number
 
@@ -198,7 +199,7 @@ def another_config_refusal(run_dir, differing):
     """The one line that refuses a config into an unfinished run whose config differs in `differing` keys."""
     return (
         f"{run_dir} holds an unfinished run with another config ({', '.join(differing[:6])} differ): "
-        f"continue it with python train.py resume={run_dir}, or choose another hydra.run.dir."
+        f"continue it with {resume_command(run_dir)}, or choose another hydra.run.dir."
     )
 
 

@@ -36,6 +36,11 @@ def as_typed(path):
         return str(path)
 
 
+def resume_command(run_dir):
+    """The command that continues the unfinished run in `run_dir`, as a user would type it here."""
+    return f"python train.py resume={as_typed(run_dir)}"
+
+
 def _temporary_name(path):
     # Next to the target, so the rename stays on one file system and is atomic.
     return path.with_name(f".{path.name}.{os.getpid()}.partial")

@@ -29,7 +29,7 @@ from zoo.distribution import check_strategy, leave_distribution, place, prepare_
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
 from zoo.resume import TrainingBackup
-from zoo.run_directory import RunDirectory, as_typed, load_checkpoint, save_model_atomically
+from zoo.run_directory import RunDirectory, load_checkpoint, resume_command, save_model_atomically
 from zoo.tasks import best_index, get_task, is_improvement, monitored_value
 from zoo.tensorboard_logger import write_run_summaries
 from zoo.validation import non_negative_int
@@ -181,7 +181,7 @@ def open_backup(run, cfg, placement):
     backup = TrainingBackup(
         run.backup_state,
         every_steps=cfg.trainer.get("backup_every_steps", 0),
-        resume_command=f"python train.py resume={as_typed(run.path)}",
+        resume_command=resume_command(run.path),
     )
     backup.load()
     if backup.resuming and placement.num_processes > 1:
