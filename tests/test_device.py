@@ -1,6 +1,7 @@
 """The GPU path, checked on a CPU: default recurrent layers meet Keras' cuDNN conditions."""
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -120,3 +121,12 @@ def test_a_cpu_run_uses_one_inter_op_thread():
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.split() == ["CPU", "1", "0"]  # intra-op stays TensorFlow's default (every core)
+
+
+def test_importing_the_zoo_on_tensorflow_leaves_jax_unloaded_and_importable():
+    # A fresh process: TensorFlow Lite would import JAX at start-up (0.4 s); the zoo skips that, and JAX still imports.
+    code = "import sys, zoo\nprint('jax' in sys.modules)\nimport jax\nprint(jax.numpy.add(1, 2))"
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"}
+    )
+    assert completed.stdout.split() == ["False", "3"]
