@@ -1,9 +1,13 @@
 """python -m zoo.bench_real: finds .ts pairs, reads published figures, trains each model and writes the table."""
 
+import json
 import shutil
 
+import pytest
+import yaml
+
 from conftest import EXAMPLES, run_cli
-from zoo.bench_real import find_sets, read_published
+from zoo.bench_real import find_sets, format_cell, read_published
 
 README = """# Sets
 
@@ -36,20 +40,31 @@ def test_published_figures_from_a_readme_table_or_a_csv(tmp_path):
     assert read_published(tmp_path / "missing") == {}
 
 
-def test_trains_every_model_and_writes_the_table(tmp_path):
+def test_a_cell_is_one_run_or_the_mean_and_spread_over_seeds():
+    assert format_cell([(0.72, 206.0, 286, None)]) == "0.720 (206 s, 286 ep, 0.7 s/ep)"
+    assert format_cell([(None, 12.4, None, "Error: ...")]) == "failed (12 s)"
+    three = [(0.72, 200.0, 286, None), (0.72, 210.0, 286, None), (0.70, 220.0, 286, None)]
+    assert format_cell(three) == "0.713 ± 0.012 (3 seeds: 0.720 0.720 0.700; 210 s per run)"
+    assert format_cell([(0.7, 10.0, 5, None), (None, 20.0, None, "stopped")]) == "0.700 ± 0.000 (2 seeds: 0.700 failed; 15 s per run)"
+    assert format_cell([(None, 1.0, None, "x"), (None, 1.0, None, "y")]) == "failed (2 seeds)"
+
+
+def test_trains_each_model_once_per_seed_and_writes_the_table(tmp_path):
     folder = make_folder(tmp_path)
     (folder / "README.md").write_text(README)
     output = tmp_path / "bench"
     completed = run_cli(
-        "-m", "zoo.bench_real", str(folder), "trainer.steps=4", "--models", "fcn", "last_state", "--output", str(output)
+        "-m", "zoo.bench_real", str(folder), "trainer.steps=4", "--models", "fcn", "--seed", "0", "1", "--output", str(output)
     )
     table = (output / "bench_real.md").read_text()
-    assert "| set | published | fcn | last_state |" in table
+    assert "| set | published | fcn |" in table
     row = next(line for line in table.splitlines() if line.startswith("| Tiny |"))
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[1] == "0.917"
-    for cell in cells[2:]:
-        accuracy = float(cell.split()[0])  # "0.750 (12 s, 1 ep, 12.0 s/ep)"
-        assert 0.0 <= accuracy <= 1.0
-    assert "overrides trainer.steps=4" in table and table in completed.stdout
-    assert (output / "Tiny" / "fcn" / "metrics.json").is_file()
+    published, cell = [cell.strip() for cell in row.strip("|").split("|")][1:]
+    assert published == "0.917"
+    runs = [output / "Tiny" / "fcn" / f"seed_{seed}" for seed in (0, 1)]
+    assert [yaml.safe_load((run / "config.yaml").read_text())["seed"] for run in runs] == [0, 1]
+    accuracies = [json.loads((run / "metrics.json").read_text())["test"]["accuracy"] for run in runs]
+    mean, spread = cell.split()[0], cell.split()[2]  # "0.583 ± 0.059 (2 seeds: 0.542 0.625; 9 s per run)"
+    assert float(mean) == pytest.approx(sum(accuracies) / 2, abs=5e-4)
+    assert f"2 seeds: {accuracies[0]:.3f} {accuracies[1]:.3f};" in cell and float(spread) >= 0
+    assert "overrides trainer.steps=4" in table and "seed 0 1." in table and table in completed.stdout

@@ -39,6 +39,7 @@ NOT_RUN = {
     "python -m zoo.bench_real ../shared/datasets/ucr": "as make bench-real, which runs this",
     "python -m zoo.bench_real <folder>": "a syntax summary; tests/test_bench_real.py runs it on a tiny folder",
     "python -m zoo.bench_real <folder> trainer.steps=500": "a syntax summary; tests/test_bench_real.py runs it with trainer.steps=4",
+    "python -m zoo.bench_real <folder> --seed 0 1 2": "a syntax summary; tests/test_bench_real.py runs it with --seed 0 1",
     "python train.py data=ts data.train_path=... data.test_path=... model=<name> seed=0":
         "a template of what bench_real runs; tests/test_bench_real.py runs it",
     "source .venv/bin/activate": "a shell built-in; these tests put the environment's bin/ first on PATH, which is what it does",
