@@ -77,6 +77,38 @@ def evaluate_in_process(run_dir, *overrides):
     return evaluate(compose_config("evaluate", overrides=[f"run_dir={run_dir}", *overrides]))
 
 
+def run_task_in_process(command, args, capsys, output_dir=None):
+    """Runs an entry point's task through `zoo.cli.run_task` in this process, as the CLI does after Hydra composed its config.
+
+    Args:
+        command: "train", "evaluate" or "predict".
+        args: overrides.
+        capsys: pytest's capsys fixture (stderr is read from it).
+        output_dir: where a training run's paths point.
+
+    Returns:
+        (exit code, stderr).
+    """
+    from zoo.cli import run_task
+    from zoo.evaluation import evaluate
+    from zoo.predict import predict_file
+    from zoo.training import train
+
+    if command == "train":
+        cfg, task = compose_config(overrides=args, output_dir=output_dir), train
+    elif command == "evaluate":
+        cfg, task = compose_config("evaluate", overrides=args), evaluate
+    else:
+        cfg, task = compose_config("predict", overrides=args), predict_file
+    capsys.readouterr()
+    try:
+        run_task(task, cfg, discard_unstarted_run=command == "train")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    return code, capsys.readouterr().err
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """A finished `debug=smoke` run of the default model, shared by the tests that only read it."""

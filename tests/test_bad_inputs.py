@@ -21,8 +21,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, ROOT, compose_config
-from zoo.cli import run_task
+from conftest import EXAMPLES, ROOT, run_task_in_process
 
 TRAIN_TS, TEST_TS, LONG_CSV, NPZ = (EXAMPLES / name for name in ("tiny_TRAIN.ts", "tiny_TEST.ts", "tiny_long.csv", "tiny.npz"))
 CSV_COLUMNS = ["data.feature_columns=[value_a,value_b]", "data.label_column=label"]
@@ -282,26 +281,6 @@ def read_only_directory(path):
             subprocess.run(["umount", str(path)], check=True)
 
 
-def run_in_process(command, args, directory, capsys):
-    from zoo.evaluation import evaluate
-    from zoo.predict import predict_file
-    from zoo.training import train
-
-    if command == "train":
-        cfg, task = compose_config(overrides=args, output_dir=directory / "output"), train
-    elif command == "evaluate":
-        cfg, task = compose_config("evaluate", overrides=args), evaluate
-    else:
-        cfg, task = compose_config("predict", overrides=args), predict_file
-    capsys.readouterr()
-    try:
-        run_task(task, cfg, discard_unstarted_run=command == "train")
-        code = 0
-    except SystemExit as stop:
-        code = stop.code
-    return code, capsys.readouterr().err
-
-
 def run_subprocess(script, args, limit_file_size):
     def limit():
         if limit_file_size is not None:
@@ -332,7 +311,7 @@ def test_bad_input_ends_with_one_line(case, smoke_run, tmp_path, capsys):
     elif case.command.startswith("cli:"):
         code, stderr = run_subprocess(case.command[4:], args, case.limit_file_size)
     else:
-        code, stderr = run_in_process(case.command, args, tmp_path, capsys)
+        code, stderr = run_task_in_process(case.command, args, capsys, output_dir=tmp_path / "output")
     # TensorFlow's C++ start-up lines (README: harmless, and no variable silences them) are not the zoo's.
     lines = [line for line in stderr.strip().splitlines() if line.strip() and not TF_LOG_LINE.match(line)]
     assert code == case.code, stderr[-2000:]

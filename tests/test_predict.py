@@ -1,11 +1,16 @@
-"""Using a trained run: `zoo.load_run(...).predict` and `python -m zoo.predict` on new files, and every refusal."""
+"""Using a trained run: `zoo.load_run(...).predict` and `python -m zoo.predict` on new files, and every refusal.
+
+The command runs as a subprocess where the command itself is under test (its CSV, its messages);
+the other cases run its task in this process through `zoo.cli.run_task`, as the command does
+after Hydra composed its config (the README runs the command as typed as well).
+"""
 
 import csv
 
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, compose_config, run_cli
+from conftest import EXAMPLES, compose_config, run_cli, run_task_in_process
 from zoo import ZooError, get_task, load_run
 from zoo.assemble import build_dataset
 from zoo.data.ts_format import read_ts
@@ -43,7 +48,7 @@ def test_predicting_the_raw_test_file_equals_scoring_the_run_test_split(classifi
     np.testing.assert_allclose(run.predict(padded, lengths=lengths)["probabilities"], outputs["probabilities"], atol=1e-6)
 
 
-def test_the_predict_command_writes_one_row_per_series_with_every_class_probability(classifier_run, tmp_path):
+def test_the_predict_command_writes_one_row_per_series_with_every_class_probability(classifier_run, tmp_path, capsys):
     output = tmp_path / "predictions.csv"
     completed = run_cli("-m", "zoo.predict", f"run_dir={classifier_run}", f"input={EXAMPLES / 'tiny_TEST.ts'}", f"output={output}")
     rows = list(csv.DictReader(output.open()))
@@ -54,17 +59,17 @@ def test_the_predict_command_writes_one_row_per_series_with_every_class_probabil
         assert row["class"] == ["damped", "sine"][int(np.argmax(probabilities))]
     assert "The file's labels agree with" in completed.stdout + completed.stderr
     # Without output=, predictions go into the run directory.
-    run_cli("-m", "zoo.predict", f"run_dir={classifier_run}", f"input={EXAMPLES / 'tiny_TEST.ts'}")
+    assert run_task_in_process("predict", [f"run_dir={classifier_run}", f"input={EXAMPLES / 'tiny_TEST.ts'}"], capsys)[0] == 0
     assert (classifier_run / "predictions" / "tiny_TEST.ts.csv").read_text() == output.read_text()
 
 
-def test_input_files_need_no_labels(classifier_run, tmp_path):
+def test_input_files_need_no_labels(classifier_run, tmp_path, capsys):
     text = (EXAMPLES / "tiny_TEST.ts").read_text().replace("@classLabel true sine damped", "@classLabel false")
     lines = [line.rsplit(":", 1)[0] if line and line[0] in "-0123456789" else line for line in text.splitlines()]
     unlabelled = tmp_path / "unlabelled.ts"
     unlabelled.write_text("\n".join(lines) + "\n")
     output = tmp_path / "out.csv"
-    run_cli("-m", "zoo.predict", f"run_dir={classifier_run}", f"input={unlabelled}", f"output={output}")
+    assert run_task_in_process("predict", [f"run_dir={classifier_run}", f"input={unlabelled}", f"output={output}"], capsys)[0] == 0
     assert len(list(csv.DictReader(output.open()))) == 34
 
 
@@ -78,17 +83,17 @@ def test_input_files_need_no_labels(classifier_run, tmp_path):
         ("unknown_label.ts", "label 'square' is not one of the run's classes ['damped', 'sine']"),
     ],
 )
-def test_inputs_that_do_not_fit_the_run_are_refused_in_one_line(classifier_run, tmp_path, input_name, message):
+def test_inputs_that_do_not_fit_the_run_are_refused_in_one_line(classifier_run, tmp_path, capsys, input_name, message):
     path = EXAMPLES / input_name if (EXAMPLES / input_name).exists() else tmp_path / input_name
     if input_name == "notes.txt":
         path.write_text("hello\n")
     if input_name == "unknown_label.ts":
         path.write_text((EXAMPLES / "tiny_TEST.ts").read_text().replace("sine damped", "sine damped square").replace(":sine\n", ":square\n", 1))
     output = tmp_path / "out.csv"
-    completed = run_cli("-m", "zoo.predict", f"run_dir={classifier_run}", f"input={path}", f"output={output}", check=False)
-    assert completed.returncode == 1
-    last = completed.stderr.strip().splitlines()[-1]
-    assert last.startswith("Error: ") and message in last and "Traceback" not in completed.stderr
+    code, stderr = run_task_in_process("predict", [f"run_dir={classifier_run}", f"input={path}", f"output={output}"], capsys)
+    assert code == 1
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and message in last and "Traceback" not in stderr
     assert not output.exists()
 
 
@@ -119,14 +124,14 @@ def test_a_seq2seq_run_forecasts_new_series_autoregressively_in_original_units(t
 
 
 @pytest.mark.parametrize("data", ["csv", "npz"])
-def test_runs_on_csv_and_npz_predict_their_example_files(tmp_path, data):
+def test_runs_on_csv_and_npz_predict_their_example_files(tmp_path, capsys, data):
     from conftest import EXAMPLE_DATA
 
     run_dir = tmp_path / data
     train(compose_config(overrides=[f"data={data}", *EXAMPLE_DATA[data], "trainer.epochs=1"], output_dir=run_dir))
     example = EXAMPLES / ("tiny_long.csv" if data == "csv" else "tiny.npz")
     output = tmp_path / "out.csv"
-    run_cli("-m", "zoo.predict", f"run_dir={run_dir}", f"input={example}", f"output={output}")
+    assert run_task_in_process("predict", [f"run_dir={run_dir}", f"input={example}", f"output={output}"], capsys)[0] == 0
     rows = list(csv.DictReader(output.open()))
     assert len(rows) == 155 and list(rows[0])[:2] == ["id", "class"]
     # The CSV's own series ids; the NPZ's positions.
