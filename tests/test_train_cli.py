@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.util import tensor_util
 
-from conftest import ROOT, compose_config, run_cli, train_in_process
+from conftest import ROOT, compose_config, run_cli, run_task_in_process, train_in_process
 from zoo import create_model
 from zoo.data import DataSpec, model_inputs, synthetic_dataset
 from zoo.training import train
@@ -175,31 +174,15 @@ def test_a_directory_another_live_run_holds_is_refused_before_anything_is_writte
     assert [path.name for path in run_dir.iterdir()] == [".lock"]
 
 
-def test_evaluate_refuses_a_missing_run_directory(tmp_path):
-    completed = run_cli("evaluate.py", f"run_dir={tmp_path / 'nope'}", check=False)
-    assert completed.returncode == 1
-    assert completed.stderr.strip().splitlines()[-1] == (
-        f"Error: Run directory {tmp_path / 'nope'} does not exist: pass run_dir=<a directory under outputs/runs>."
-    )
-    assert not (tmp_path / "nope").exists()
-
-
-def test_evaluate_refuses_a_run_without_checkpoints(smoke_run, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(smoke_run, copy, ignore=shutil.ignore_patterns("checkpoints", "eval"))
-    completed = run_cli("evaluate.py", f"run_dir={copy}", check=False)
-    assert completed.returncode == 1
-    assert "holds no best checkpoint" in completed.stderr
-    assert not (copy / "eval").exists()
-
-
-def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path):
+def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path, capsys):
+    # A missing run directory and a run without checkpoints are rows of tests/test_bad_inputs.py.
     spec = DataSpec(timesteps=64, n_features=2, n_classes=5, horizon=8)
     create_model("last_state", spec).save(tmp_path / "two_features.keras")
-    completed = run_cli("evaluate.py", f"run_dir={smoke_run}", f"ckpt={tmp_path / 'two_features.keras'}", check=False)
-    assert completed.returncode == 1
-    assert "expects 2 features per step but the run's data has 3" in completed.stderr
+    code, stderr = run_task_in_process("evaluate", [f"run_dir={smoke_run}", f"ckpt={tmp_path / 'two_features.keras'}"], capsys)
+    assert code == 1
+    assert "expects 2 features per step but the run's data has 3" in stderr.strip().splitlines()[-1]
     other = create_model("attention", DataSpec(timesteps=64, n_features=3, n_classes=5, horizon=8))
     other.save(tmp_path / "attention.keras")
-    completed = run_cli("evaluate.py", f"run_dir={smoke_run}", f"ckpt={tmp_path / 'attention.keras'}", check=False)
-    assert "holds a 'attention' model but the run was trained with model=last_state" in completed.stderr
+    code, stderr = run_task_in_process("evaluate", [f"run_dir={smoke_run}", f"ckpt={tmp_path / 'attention.keras'}"], capsys)
+    assert code == 1
+    assert "holds a 'attention' model but the run was trained with model=last_state" in stderr.strip().splitlines()[-1]
