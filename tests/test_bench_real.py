@@ -49,7 +49,26 @@ def test_a_cell_is_one_run_or_the_mean_and_spread_over_seeds():
     assert format_cell([(None, 1.0, None, "x"), (None, 1.0, None, "y")]) == "failed (2 seeds)"
 
 
-def test_trains_each_model_once_per_seed_and_writes_the_table(tmp_path):
+def test_trains_every_model_and_writes_the_table(tmp_path):
+    folder = make_folder(tmp_path)
+    (folder / "README.md").write_text(README)
+    output = tmp_path / "bench"
+    completed = run_cli(
+        "-m", "zoo.bench_real", str(folder), "trainer.steps=4", "--models", "fcn", "last_state", "--output", str(output)
+    )
+    table = (output / "bench_real.md").read_text()
+    assert "| set | published | fcn | last_state |" in table
+    row = next(line for line in table.splitlines() if line.startswith("| Tiny |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "0.917"
+    for cell in cells[2:]:
+        accuracy = float(cell.split()[0])  # "0.750 (12 s, 1 ep, 12.0 s/ep)"
+        assert 0.0 <= accuracy <= 1.0
+    assert "overrides trainer.steps=4" in table and table in completed.stdout
+    assert (output / "Tiny" / "fcn" / "metrics.json").is_file()
+
+
+def test_several_seeds_train_each_model_once_per_seed(tmp_path):
     folder = make_folder(tmp_path)
     (folder / "README.md").write_text(README)
     output = tmp_path / "bench"

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -174,8 +175,25 @@ def test_a_directory_another_live_run_holds_is_refused_before_anything_is_writte
     assert [path.name for path in run_dir.iterdir()] == [".lock"]
 
 
+def test_evaluate_refuses_a_missing_run_directory(tmp_path, capsys):
+    code, stderr = run_task_in_process("evaluate", [f"run_dir={tmp_path / 'nope'}"], capsys)
+    assert code == 1
+    assert stderr.strip().splitlines()[-1] == (
+        f"Error: Run directory {tmp_path / 'nope'} does not exist: pass run_dir=<a directory under outputs/runs>."
+    )
+    assert not (tmp_path / "nope").exists()
+
+
+def test_evaluate_refuses_a_run_without_checkpoints(smoke_run, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(smoke_run, copy, ignore=shutil.ignore_patterns("checkpoints", "eval"))
+    code, stderr = run_task_in_process("evaluate", [f"run_dir={copy}"], capsys)
+    assert code == 1
+    assert "holds no best checkpoint" in stderr
+    assert not (copy / "eval").exists()
+
+
 def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path, capsys):
-    # A missing run directory and a run without checkpoints are rows of tests/test_bad_inputs.py.
     spec = DataSpec(timesteps=64, n_features=2, n_classes=5, horizon=8)
     create_model("last_state", spec).save(tmp_path / "two_features.keras")
     code, stderr = run_task_in_process("evaluate", [f"run_dir={smoke_run}", f"ckpt={tmp_path / 'two_features.keras'}"], capsys)
