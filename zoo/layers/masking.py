@@ -10,6 +10,10 @@ class MaskSteps(keras.layers.Layer):
 
     `ops.where` (not a multiplication) is used, so even NaN or inf in the padding vanish.
 
+    Args:
+        fill_value: float. What padded steps become. Defaults to 0; minus infinity before a max
+            pooling makes it ignore them.
+
     Call arguments:
         inputs: `[values, mask]`: `(batch, timesteps, dim)` and bool `(batch, timesteps)`.
 
@@ -25,15 +29,24 @@ class MaskSteps(keras.layers.Layer):
     [1.0, 1.0, 0.0]
     """
 
+    def __init__(self, fill_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.fill_value = float(fill_value)
+
     def call(self, inputs):
         values, mask = inputs
-        return ops.where(ops.expand_dims(mask, -1), values, ops.zeros_like(values))
+        return ops.where(ops.expand_dims(mask, -1), values, ops.full_like(values, self.fill_value))
 
     def compute_mask(self, inputs, mask=None):
         return None
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"fill_value": self.fill_value})
+        return config
 
 
 @keras.saving.register_keras_serializable(package="zoo")
