@@ -1,6 +1,7 @@
 """Layers that carry a padding mask through non-recurrent parts of a model."""
 
 import keras
+import ml_dtypes
 from keras import ops
 
 
@@ -11,8 +12,8 @@ class MaskSteps(keras.layers.Layer):
     `ops.where` (not a multiplication) is used, so even NaN or inf in the padding vanish.
 
     Args:
-        fill_value: float. What padded steps become. Defaults to 0; minus infinity before a max
-            pooling makes it ignore them.
+        fill_value: float. What padded steps become. Defaults to 0. An infinite value becomes
+            the dtype's extreme finite value: minus infinity before a max pooling makes it ignore them.
 
     Call arguments:
         inputs: `[values, mask]`: `(batch, timesteps, dim)` and bool `(batch, timesteps)`.
@@ -35,7 +36,11 @@ class MaskSteps(keras.layers.Layer):
 
     def call(self, inputs):
         values, mask = inputs
-        return ops.where(ops.expand_dims(mask, -1), values, ops.full_like(values, self.fill_value))
+        # Infinite fills become the dtype's extreme finite value: the same for a max pooling, and
+        # exporters that build the fill from arithmetic (0 * inf) would otherwise get NaN.
+        limits = ml_dtypes.finfo(keras.backend.standardize_dtype(values.dtype))
+        fill_value = min(max(self.fill_value, float(limits.min)), float(limits.max))
+        return ops.where(ops.expand_dims(mask, -1), values, ops.full_like(values, fill_value))
 
     def compute_mask(self, inputs, mask=None):
         return None
