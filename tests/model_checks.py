@@ -19,7 +19,9 @@ def small_options(name, units=4):
     """Options that make any model small for a toy test: few units and filters, where the model has them."""
     options = model_info(name).options()
     small = {"units": units} if "units" in options else {}
-    if "kernel_sizes" in options:
+    if "depth" in options:  # inception_time: filters per branch, one list of widths
+        small.update(depth=3, filters=2, kernel_sizes=[5, 3], bottleneck=2)
+    elif "kernel_sizes" in options:
         small["filters"] = [4, 6, 4]
     return small
 

@@ -22,7 +22,7 @@ from zoo.layers import (
 
 
 def test_list_models_and_patterns():
-    assert list_models() == ["attention", "cnn_lstm", "fcn", "last_state", "lstm_conv1d", "lstm_fcn", "seq2seq"]
+    assert list_models() == ["attention", "cnn_lstm", "fcn", "inception_time", "last_state", "lstm_conv1d", "lstm_fcn", "seq2seq"]
     assert list_models("*lstm*") == ["cnn_lstm", "lstm_conv1d", "lstm_fcn"]
     assert list_models(head="forecast", fixed_length=True) == ["cnn_lstm", "lstm_fcn"]
 
