@@ -56,3 +56,8 @@ def test_max_pooling_never_picks_padding_even_below_zero():
 def test_empty_kernel_sizes_is_a_clear_error(dataset):
     with pytest.raises(ZooError, match=r"kernel_sizes is empty: give at least one width"):
         create_model("inception_time", dataset.spec, kernel_sizes=[])
+
+
+def test_a_residual_that_is_not_a_bool_is_a_clear_error(dataset):
+    with pytest.raises(ZooError, match=r"invalid value for residual, expected true or false, got 'yes'"):
+        create_model("inception_time", dataset.spec, residual="yes")

@@ -7,7 +7,7 @@ from zoo.layers import MaskSteps
 from zoo.models.backbone import series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task
-from zoo.validation import positive_int
+from zoo.validation import boolean, positive_int
 
 
 def inception_module(x, mask, *, filters, kernel_sizes, bottleneck, name):
@@ -104,6 +104,7 @@ def inception_time(
         positive_int("kernel_sizes", value)
     if bottleneck:
         positive_int("bottleneck", bottleneck)
+    boolean("residual", residual)
     inputs = series_inputs(spec)
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
