@@ -6,14 +6,18 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import pytest
+import tensorflow as tf
+from tensorflow.python.framework import config as tf_config
 
 from conftest import compose_config
-from zoo import list_models
+from zoo import create_model, list_models
 from zoo.data import DataSpec
-from zoo.device import configure_device, cudnn_problems, describe_cudnn, recurrent_layers
+from zoo.device import compile_model, configure_device, cudnn_problems, describe_cudnn, nested_layers, recurrent_layers
 from zoo.errors import ZooError
 from zoo.assemble import build_model
+from zoo.tasks import get_task
 
 SPEC = DataSpec(timesteps=12, n_features=2, n_classes=3, horizon=4)
 
@@ -130,3 +134,53 @@ def test_importing_the_zoo_on_tensorflow_leaves_jax_unloaded_and_importable():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"}
     )
     assert completed.stdout.split() == ["False", "3"]
+
+
+def xla_case(name, seed=0):
+    """A small `name` on toy data with masks and static inputs, its inputs and targets, and its compile arguments."""
+    from model_checks import default_task, small_options, toy_batch, toy_dataset
+
+    keras.utils.set_random_seed(seed)
+    dataset = toy_dataset(min_length=4, n_static=2)
+    task = default_task(name)
+    model = create_model(name, dataset.spec, head=task, **small_options(name), **({"n_sub": 2} if name == "cnn_lstm" else {}))
+    inputs, targets = toy_batch(model, dataset, task)
+    return model, inputs, targets, {"optimizer": "adam", **get_task(task).compile_arguments()}
+
+
+def test_keras_drops_xla_under_op_determinism_and_compile_model_keeps_it_with_repeatable_steps():
+    tf.config.experimental.enable_op_determinism()  # what every seeded run does (trainer.deterministic=true)
+    model, _, _, arguments = xla_case("last_state")
+    with pytest.warns(UserWarning, match="doesn't support `jit_compile=True`"):
+        model.compile(jit_compile=True, **arguments)
+    assert model.jit_compile is False  # Keras' own rule: no XLA while op determinism is on
+    weights = []
+    for _ in range(2):
+        model, inputs, targets, arguments = xla_case("last_state")
+        compile_model(model, jit_compile=True, **arguments)
+        assert model.jit_compile is True and tf_config.is_op_determinism_enabled()
+        model.fit(inputs, targets, epochs=1, batch_size=8, verbose=0)
+        weights.append(model.get_weights())
+    for first, second in zip(*weights):
+        np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_xla_under_determinism_trains_every_model_or_refuses_its_max_pooling_in_one_line(name):
+    tf.config.experimental.enable_op_determinism()
+    model, inputs, targets, arguments = xla_case(name)
+    if not any(isinstance(layer, keras.layers.MaxPooling1D) for layer in nested_layers(model)):
+        compile_model(model, jit_compile=True, **arguments)
+        history = model.fit(inputs, targets, epochs=1, batch_size=8, verbose=0)
+        assert model.jit_compile is True and np.isfinite(history.history["loss"][0])
+        return
+    with pytest.raises(ZooError, match=r"no deterministic XLA gradient for the max pooling .*set trainer.deterministic=false or trainer.jit_compile=false\.$"):
+        compile_model(model, jit_compile=True, **arguments)
+    # The refusal is TensorFlow's: compiled anyway, the first step fails on the max pooling's gradient.
+    tf_config.disable_op_determinism()
+    try:
+        model.compile(jit_compile=True, **arguments)
+    finally:
+        tf.config.experimental.enable_op_determinism()
+    with pytest.raises(tf.errors.UnimplementedError, match="MaxPool gradient ops do not yet have a deterministic XLA implementation"):
+        model.fit(inputs, targets, epochs=1, batch_size=8, verbose=0)

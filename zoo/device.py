@@ -5,6 +5,7 @@ import os
 
 import keras
 import tensorflow as tf
+from tensorflow.python.framework import config as tf_config  # disable_op_determinism has no public name
 
 from zoo.errors import ZooError
 from zoo.validation import one_of
@@ -137,19 +138,54 @@ def seed_everything(seed, deterministic=True):
         tf.config.experimental.enable_op_determinism()
 
 
-def recurrent_layers(model):
-    """Yields every LSTM and GRU layer in `model`, unwrapping Bidirectional and TimeDistributed."""
+# Layers whose gradient TensorFlow refuses to compile with XLA while op determinism is on.
+NO_DETERMINISTIC_XLA = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D)
+
+
+def compile_model(model, *, jit_compile, **arguments):
+    """`model.compile(jit_compile=..., **arguments)`, keeping XLA when TensorFlow runs deterministically.
+
+    Keras silently turns `jit_compile=True` off on TensorFlow whenever op determinism is on (the
+    zoo's default), since XLA has no deterministic gradient for some ops. The zoo compiles with
+    determinism paused instead, after refusing models with such a layer (max pooling), so
+    `trainer.jit_compile=true` does what it says and seeded runs still repeat exactly.
+
+    Raises:
+        ZooError: XLA was asked for, op determinism is on, and the model has max pooling.
+    """
+    if not (jit_compile and backend_name() == "tensorflow" and tf_config.is_op_determinism_enabled()):
+        model.compile(jit_compile=jit_compile, **arguments)
+        return
+    refused = [layer.name for layer in nested_layers(model) if isinstance(layer, NO_DETERMINISTIC_XLA)]
+    if refused:
+        raise ZooError(
+            f"trainer.jit_compile=true with trainer.deterministic=true, but TensorFlow has no deterministic XLA gradient "
+            f"for the max pooling of {model.name} ({', '.join(refused)}): set trainer.deterministic=false or trainer.jit_compile=false."
+        )
+    tf_config.disable_op_determinism()  # read by Keras' compile only; the traced steps run under determinism again
+    try:
+        model.compile(jit_compile=True, **arguments)
+    finally:
+        tf.config.experimental.enable_op_determinism()
+
+
+def nested_layers(model):
+    """Yields every layer in `model`: wrappers (Bidirectional, TimeDistributed) and nested models, then what they hold."""
     pending = list(model.layers)
     while pending:
         layer = pending.pop(0)
-        if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
-            yield layer
-        elif isinstance(layer, keras.layers.Bidirectional):
+        yield layer
+        if isinstance(layer, keras.layers.Bidirectional):
             pending[:0] = [layer.forward_layer, layer.backward_layer]
         elif isinstance(layer, keras.layers.TimeDistributed):
             pending.insert(0, layer.layer)
         elif isinstance(layer, keras.Model):
             pending[:0] = list(layer.layers)
+
+
+def recurrent_layers(model):
+    """Yields every LSTM and GRU layer in `model`, unwrapping Bidirectional and TimeDistributed."""
+    return (layer for layer in nested_layers(model) if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)))
 
 
 def cudnn_problems(layer):

@@ -24,7 +24,15 @@ from zoo.config import (
 )
 from zoo.data import make_tf_dataset, make_training_dataset
 from zoo.data.pipeline import input_names
-from zoo.device import backend_name, check_backend, configure_device, describe_cudnn, resolve_jit_compile, seed_everything
+from zoo.device import (
+    backend_name,
+    check_backend,
+    compile_model,
+    configure_device,
+    describe_cudnn,
+    resolve_jit_compile,
+    seed_everything,
+)
 from zoo.distribution import check_strategy, leave_distribution, place, prepare_devices, weights_digest
 from zoo.errors import ZooError
 from zoo.prediction import SPLITS, evaluate_splits
@@ -195,10 +203,11 @@ def open_backup(run, cfg, placement):
 def build_and_compile_model(cfg, spec, task):
     """Builds the model for data described by `spec` and compiles it for `task`."""
     model = build_model(cfg.model, spec)
-    model.compile(
+    compile_model(
+        model,
+        jit_compile=cfg.trainer.jit_compile,
         optimizer=build_optimizer(cfg.trainer),
         steps_per_execution=cfg.trainer.steps_per_execution,
-        jit_compile=cfg.trainer.jit_compile,
         **task.compile_arguments(),
     )
     return model
