@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from zoo.data import make_tf_dataset, make_training_dataset, synthetic_dataset
 from zoo.data.pipeline import input_names
-from zoo.device import configure_device, seed_everything
+from zoo.device import compile_model, configure_device, seed_everything
 from zoo.markdown import markdown_table
 from zoo.prediction import predict
 from zoo.registry import create_model, list_models, model_info
@@ -109,8 +109,9 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
     """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on series of 3 features.
 
     Args:
-        stack: "zoo" (the zoo's model, compile and tf.data pipeline, as train.py runs them) or
-            "keras" (the same layers as a bare `keras.Sequential` fed NumPy arrays).
+        stack: "zoo" (the zoo's model, compile and tf.data pipeline, as train.py runs them), "zoo_xla"
+            (the same with `trainer.jit_compile=true`) or "keras" (the same layers as a bare
+            `keras.Sequential` fed NumPy arrays, Keras' defaults).
         batch_size: int.
         steps: int. Timed optimizer steps, after `warmup` untimed ones.
         length: int. Steps per series.
@@ -119,9 +120,9 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
     dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, length=length, seed=0)
     task = get_task("classify")
     optimizer = keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0)
-    if stack == "zoo":
+    if stack in ("zoo", "zoo_xla"):
         model = create_model("last_state", dataset.spec)
-        model.compile(optimizer=optimizer, **task.compile_arguments())
+        compile_model(model, jit_compile=stack == "zoo_xla", optimizer=optimizer, **task.compile_arguments())
         train, _ = make_training_dataset(
             dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
         )
@@ -160,9 +161,9 @@ def compare_with_peers(batch_sizes, steps, rounds, torch_python):
     """Measures zoo, bare Keras and PyTorch in alternating rounds and prints each figure and the ratios."""
     rows = []
     for batch_size in batch_sizes:
-        figures = {"zoo": [], "keras": [], "torch": []}
+        figures = {"zoo": [], "zoo_xla": [], "keras": [], "torch": []}
         for _ in range(rounds):  # alternating, so a slow moment of the machine hits every stack
-            for stack in ("zoo", "keras"):
+            for stack in ("zoo", "zoo_xla", "keras"):
                 figures[stack].append(default_model_throughput(stack, batch_size, steps))
             measured = torch_throughput(torch_python, batch_size, steps)
             if measured is not None:
@@ -173,10 +174,12 @@ def compare_with_peers(batch_sizes, steps, rounds, torch_python):
             *(", ".join(f"{value:,.0f}" for value in figures[stack]) or "not installed" for stack in figures),
             f"{mean['zoo'] / mean['keras']:.2f}",
             f"{mean['zoo'] / mean['torch']:.2f}" if mean["torch"] else "-",
+            f"{mean['zoo_xla'] / mean['torch']:.2f}" if mean["torch"] else "-",
         ])
-    header = ["batch", "zoo series/s", "bare Keras series/s", "PyTorch series/s", "zoo / Keras", "zoo / PyTorch"]
+    header = ["batch", "zoo series/s", "zoo, XLA series/s", "bare Keras series/s", "PyTorch series/s", "zoo / Keras",
+              "zoo / PyTorch", "zoo, XLA / PyTorch"]
     print(markdown_table(header, rows))
-    if not any(row[3] != "not installed" for row in rows):
+    if not any(row[4] != "not installed" for row in rows):
         print(f"\n{TORCH_HINT}")
 
 

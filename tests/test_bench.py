@@ -1,0 +1,19 @@
+"""`python -m zoo.bench --compare`'s table: every stack measured, the ratios its figures give, PyTorch's absence explained."""
+
+import re
+
+from zoo.bench import TORCH_HINT, compare_with_peers
+
+
+def test_the_comparison_measures_each_stack_and_divides_their_means(capsys):
+    compare_with_peers([8], steps=2, rounds=1, torch_python="/no/such/python")
+    lines = capsys.readouterr().out.strip().splitlines()
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header == ["batch", "zoo series/s", "zoo, XLA series/s", "bare Keras series/s", "PyTorch series/s",
+                      "zoo / Keras", "zoo / PyTorch", "zoo, XLA / PyTorch"]
+    row = [cell.strip() for cell in lines[2].strip("|").split("|")]
+    zoo, zoo_xla, keras_figure = (float(cell.replace(",", "")) for cell in row[1:4])
+    assert row[0] == "8" and min(zoo, zoo_xla, keras_figure) > 0
+    assert row[4] == "not installed" and row[6:] == ["-", "-"]
+    assert abs(float(row[5]) - zoo / keras_figure) <= 0.01 + 0.005 * zoo / keras_figure  # ratio of the rounded figures
+    assert lines[-1] == TORCH_HINT and re.search(r"pip install torch", TORCH_HINT)
