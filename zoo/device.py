@@ -150,6 +150,11 @@ def compile_model(model, *, jit_compile, **arguments):
     determinism paused instead, after refusing models with such a layer (max pooling), so
     `trainer.jit_compile=true` does what it says and seeded runs still repeat exactly.
 
+    Args:
+        model: the built Keras model.
+        jit_compile: bool. XLA for the training, evaluation and prediction steps.
+        **arguments: the rest of `model.compile`'s arguments (optimizer, loss, metrics, ...).
+
     Raises:
         ZooError: XLA was asked for, op determinism is on, and the model has max pooling.
     """
