@@ -14,7 +14,15 @@ from tensorflow.python.framework import config as tf_config
 from conftest import compose_config
 from zoo import create_model, list_models
 from zoo.data import DataSpec
-from zoo.device import compile_model, configure_device, cudnn_problems, describe_cudnn, nested_layers, recurrent_layers
+from zoo.device import (
+    compile_model,
+    configure_device,
+    cudnn_problems,
+    describe_cudnn,
+    nested_layers,
+    op_determinism_paused,
+    recurrent_layers,
+)
 from zoo.errors import ZooError
 from zoo.assemble import build_model
 from zoo.tasks import get_task
@@ -177,10 +185,16 @@ def test_xla_under_determinism_trains_every_model_or_refuses_its_max_pooling_in_
     with pytest.raises(ZooError, match=r"no deterministic XLA gradient for the max pooling .*set trainer.deterministic=false or trainer.jit_compile=false\.$"):
         compile_model(model, jit_compile=True, **arguments)
     # The refusal is TensorFlow's: compiled anyway, the first step fails on the max pooling's gradient.
-    tf_config.disable_op_determinism()
-    try:
+    with op_determinism_paused():
         model.compile(jit_compile=True, **arguments)
-    finally:
-        tf.config.experimental.enable_op_determinism()
     with pytest.raises(tf.errors.UnimplementedError, match="MaxPool gradient ops do not yet have a deterministic XLA implementation"):
         model.fit(inputs, targets, epochs=1, batch_size=8, verbose=0)
+
+
+def test_op_determinism_comes_back_on_after_a_failing_block():
+    tf.config.experimental.enable_op_determinism()
+    with pytest.raises(RuntimeError, match="compile failed"):
+        with op_determinism_paused():
+            assert not tf_config.is_op_determinism_enabled()
+            raise RuntimeError("compile failed")
+    assert tf_config.is_op_determinism_enabled()

@@ -1,5 +1,6 @@
 """Backend, device, precision and determinism set-up, and the cuDNN eligibility check for recurrent layers."""
 
+import contextlib
 import logging
 import os
 
@@ -167,9 +168,16 @@ def compile_model(model, *, jit_compile, **arguments):
             f"trainer.jit_compile=true with trainer.deterministic=true, but TensorFlow has no deterministic XLA gradient "
             f"for the max pooling of {model.name} ({', '.join(refused)}): set trainer.deterministic=false or trainer.jit_compile=false."
         )
-    tf_config.disable_op_determinism()  # read by Keras' compile only; the traced steps run under determinism again
-    try:
+    with op_determinism_paused():  # read by Keras' compile only; the traced steps run under determinism again
         model.compile(jit_compile=True, **arguments)
+
+
+@contextlib.contextmanager
+def op_determinism_paused():
+    """Turns TensorFlow's op determinism off inside the block and back on after it, even if the block fails."""
+    tf_config.disable_op_determinism()
+    try:
+        yield
     finally:
         tf.config.experimental.enable_op_determinism()
 
