@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test bench bench-real clean
+.PHONY: train test test-fast bench bench-real clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,11 +17,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 train: $(VENV)/.installed
 	$(BIN)/python train.py $(ARGS)
 
-# Three test processes on the two cores: with two, the cores idled a fifth of the time while tests
-# waited on subprocesses, servers and signals (measured: 13 min 43 s against 14 min 55 s). One file
-# per process at a time, so a module's shared runs (README commands, smoke runs) are made once.
+# Three test processes on two cores, since tests often wait on subprocesses, servers and signals.
+# A module stays on one process, so its shared runs are made once; README commands spread out.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n 3 --dist loadfile $(ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadgroup $(ARGS)
+
+# The unit tier alone, for the inner loop (tiers: tests/conftest.py).
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 3 --dist loadgroup -m "not integration and not slow" $(ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench $(ARGS)

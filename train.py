@@ -4,7 +4,7 @@ import hydra
 
 import zoo  # noqa: F401  (registers the models and the config resolvers)
 from zoo.cli import run_task
-from zoo.training import train
+from zoo.training.loop import train
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")

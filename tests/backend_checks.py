@@ -17,8 +17,8 @@ from pathlib import Path
 
 import keras
 import numpy as np
-
 from model_checks import small_options, toy_batch, toy_dataset
+
 from zoo import create_model, list_models, model_info
 from zoo.data import ts_dataset
 from zoo.tasks import get_task

@@ -10,6 +10,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 import zoo  # noqa: F401  (registers models and resolvers)
+from zoo.tasks import get_task
+from zoo.training.adaptive import adapt_to_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = str(ROOT / "configs")
@@ -27,13 +29,58 @@ EXAMPLE_DATA = {
 }
 
 
-def compose_config(name="train", overrides=(), output_dir=None):
-    """Composes `configs/<name>.yaml` with `overrides`, pointing every path at `output_dir`."""
+# A test's tier is the slowest marker it carries (its own, its parameter's or its module's):
+# unit (in process, at most a few training steps of a toy model), integration (trains a model for
+# real, exports, evaluates, or reads the shared smoke run), slow (starts the CLI in subprocesses).
+# `make test-fast` runs the unit tier.
+TIERS = ("slow", "integration", "unit")
+_running = {}
+
+
+def tier_of(item):
+    """Returns the slowest tier `item` is marked with, or None."""
+    return next((tier for tier in TIERS if item.get_closest_marker(tier)), None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Refuses a test without a tier; keeps each module on one test process unless it is marked `spread`."""
+    untiered = [item.nodeid for item in items if tier_of(item) is None]
+    if untiered:
+        raise pytest.UsageError(f"Tests without a tier marker (unit, integration or slow): {', '.join(untiered[:5])}")
+    for item in items:
+        if not item.get_closest_marker("spread"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))  # a module's shared runs are made once
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _running["item"] = item
+    if "smoke_run" in item.fixturenames:
+        require_tier("integration", "slow", doing="reads the shared smoke run")
+
+
+def require_tier(*allowed, doing):
+    """Fails the running test unless its tier is one of `allowed`, so the markers say what a test does."""
+    item = _running.get("item")
+    if item is not None and tier_of(item) not in allowed:
+        pytest.fail(f"{item.nodeid} {doing} but is marked {tier_of(item)}: mark it {' or '.join(allowed)}.", pytrace=False)
+
+
+def compose_config(name="train", overrides=(), output_dir=None, fill_auto=True):
+    """Composes `configs/<name>.yaml` with `overrides`, pointing every path at `output_dir`.
+
+    A training config gets the `auto` values the config alone decides (`monitor`, `data.normalize`)
+    filled, as `train()` does first, unless `fill_auto=False`.
+    """
     overrides = list(overrides)
     if output_dir is not None:
         overrides += [f"paths.root_dir={output_dir}", f"paths.output_dir={output_dir}"]
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose(config_name=name, overrides=overrides)
+        cfg = compose(config_name=name, overrides=overrides)
+    if name == "train" and fill_auto:
+        adapt_to_config(cfg, get_task(cfg.model.head))
+    return cfg
 
 
 def run_cli(script, *args, cwd=ROOT, check=True, env=None):
@@ -42,6 +89,7 @@ def run_cli(script, *args, cwd=ROOT, check=True, env=None):
     Returns:
         The CompletedProcess.
     """
+    require_tier("slow", doing="starts the CLI in a subprocess")
     command = [sys.executable, *([script] if script == "-m" else [str(ROOT / script)]), *args]
     completed = subprocess.run(
         command,
@@ -63,8 +111,9 @@ def train_cli(run_dir, *overrides):
 
 
 def train_in_process(run_dir, *overrides):
-    """Trains with `zoo.training.train` in this process (where the CLI is not under test); returns metrics.json."""
-    from zoo.training import train
+    """Trains with `zoo.training.loop.train` in this process (where the CLI is not under test); returns metrics.json."""
+    require_tier("integration", "slow", doing="trains in process")
+    from zoo.training.loop import train
 
     train(compose_config(overrides=overrides, output_dir=run_dir))
     return json.loads((Path(run_dir) / "metrics.json").read_text())
@@ -72,6 +121,7 @@ def train_in_process(run_dir, *overrides):
 
 def evaluate_in_process(run_dir, *overrides):
     """Runs `zoo.evaluation.evaluate` on a run in this process; returns eval/metrics.json."""
+    require_tier("integration", "slow", doing="evaluates in process")
     from zoo.evaluation import evaluate
 
     return evaluate(compose_config("evaluate", overrides=[f"run_dir={run_dir}", *overrides]))
@@ -89,10 +139,11 @@ def run_task_in_process(command, args, capsys, output_dir=None):
     Returns:
         (exit code, stderr).
     """
+    require_tier("integration", "slow", doing="runs an entry point in process")
     from zoo.cli import run_task
     from zoo.evaluation import evaluate
     from zoo.predict import predict_file
-    from zoo.training import train
+    from zoo.training.loop import train
 
     if command == "train":
         cfg, task = compose_config(overrides=args, output_dir=output_dir), train

@@ -15,15 +15,12 @@ def default_task(name):
     return model_info(name).default_head
 
 
-def small_options(name, units=4):
-    """Options that make any model small for a toy test: few units and filters, where the model has them."""
-    options = model_info(name).options()
-    small = {"units": units} if "units" in options else {}
-    if "depth" in options:  # inception_time: filters per branch, one list of widths
-        small.update(depth=3, filters=2, kernel_sizes=[5, 3], bottleneck=2)
-    elif "kernel_sizes" in options:
-        small["filters"] = [4, 6, 4]
-    return small
+def small_options(name, units=None):
+    """Options that make a model small for a toy test, as its registry entry declares them (`units` to override)."""
+    options = dict(model_info(name).test_options)
+    if units is not None and "units" in options:
+        options["units"] = units
+    return options
 
 
 def toy_dataset(**overrides):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import keras
 
-import zoo.training
+import zoo.training.loop
 
 POINT, MARKER = sys.argv[1], Path(sys.argv[2])
 KIND, *NUMBERS = POINT.split(":")
@@ -33,7 +33,7 @@ def pause():
         waited += 0.05
 
 
-class PausingEpochLog(zoo.training.EpochLog):
+class PausingEpochLog(zoo.training.loop.EpochLog):
     """EpochLog (the last callback) with a pause after a given step or epoch."""
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -62,7 +62,7 @@ def pausing_save(model, filepath, *args, **kwargs):
         pause()
 
 
-zoo.training.EpochLog = PausingEpochLog
+zoo.training.loop.EpochLog = PausingEpochLog
 keras.Model.save = pausing_save
 sys.argv = ["train.py", *sys.argv[3:]]
 runpy.run_path(str(Path(__file__).resolve().parents[1] / "train.py"), run_name="__main__")

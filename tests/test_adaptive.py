@@ -1,13 +1,22 @@
-"""The rules that adapt training to the data (zoo.adaptive): batch size, learning rate, epochs, patience, validation, monitor."""
+"""The rules that adapt training to the data (zoo.training.adaptive): batch size, learning rate, epochs, patience, validation, monitor."""
 
 import pytest
-from omegaconf import open_dict
-
 from conftest import compose_config
 from model_checks import toy_dataset
+from omegaconf import open_dict
+
 from zoo import ZooError
-from zoo.adaptive import adapt_to_data, batch_size_for, epochs_for, learning_rate_for, patience_for, validation_fraction_for
 from zoo.config import check_trainer
+from zoo.training.adaptive import (
+    adapt_to_data,
+    batch_size_for,
+    epochs_for,
+    learning_rate_for,
+    patience_for,
+    validation_fraction_for,
+)
+
+pytestmark = pytest.mark.unit
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,17 @@ import keras
 import numpy as np
 import pytest
 import yaml
+from backend_checks import cases, dataset, predict
+from conftest import ROOT, run_cli, train_in_process
+from model_checks import toy_batch
 from omegaconf import OmegaConf
 
-from backend_checks import cases, dataset, predict
-from conftest import ROOT, run_cli
-from model_checks import toy_batch
 from zoo import ZooError, create_model
-from zoo.device import check_backend, resolve_jit_compile
 from zoo.tensorboard_logger import flat_hparams
+from zoo.training.compile import resolve_jit_compile
+from zoo.training.device import check_backend
+
+pytestmark = pytest.mark.slow
 
 JAX = {"KERAS_BACKEND": "jax"}
 
@@ -95,9 +98,10 @@ def test_evaluate_on_tensorflow_reproduces_a_jax_run(jax_run):
         assert evaluated["test"][name] == pytest.approx(value, abs=1e-5), name
 
 
-def test_a_config_cannot_switch_the_backend():
+@pytest.mark.integration
+def test_a_config_cannot_switch_the_backend(tmp_path):
     with pytest.raises(ZooError) as error:
-        check_backend("jax")
+        train_in_process(tmp_path, "+trainer.backend=jax", "debug=smoke")
     assert str(error.value) == (
         "trainer.backend=jax but Keras runs on tensorflow: the backend is chosen before Python starts, "
         "so run KERAS_BACKEND=jax python train.py ... instead of setting trainer.backend."
@@ -115,6 +119,7 @@ def test_resuming_a_jax_run_on_tensorflow_names_the_backend(jax_run, tmp_path):
     assert "Keras runs on tensorflow" in completed.stderr and "KERAS_BACKEND=jax" in completed.stderr
 
 
+@pytest.mark.unit
 def test_jit_compile_auto_is_off_on_tensorflow_and_explicit_values_stay():
     assert resolve_jit_compile("auto") is False
     assert resolve_jit_compile(True) is True and resolve_jit_compile(False) is False

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES, ROOT, run_task_in_process
+
+pytestmark = pytest.mark.unit
 
 TRAIN_TS, TEST_TS, LONG_CSV, NPZ = (EXAMPLES / name for name in ("tiny_TRAIN.ts", "tiny_TEST.ts", "tiny_long.csv", "tiny.npz"))
 CSV_COLUMNS = ["data.feature_columns=[value_a,value_b]", "data.label_column=label"]
@@ -112,6 +113,18 @@ CASES = [
     Case("unknown key", "cli:train.py", ["trainer.epoch=3"], "Could not override 'trainer.epoch'.", first_line=True),
     Case("negative units", "train", ["model.units=-3"],
          "Error: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),
+    Case("dropout not a number", "train", ["model.dropout=abc"],
+         "Error: Invalid model config (model=last_state): Received an invalid value for dropout, expected a number in [0, 1), got 'abc'."),
+    Case("fcn dropout of one", "train", ["model=fcn", "model.dropout=1.0"],
+         "Error: Invalid model config (model=fcn): Received an invalid value for dropout, expected a number in [0, 1), got 1.0."),
+    Case("inception_time negative dropout", "train", ["model=inception_time", "model.dropout=-0.1"],
+         "Error: Invalid model config (model=inception_time): Received an invalid value for dropout, expected a number in [0, 1), got -0.1."),
+    Case("synthetic noise not a number", "train", ["data.noise=abc"],
+         "Error: Invalid data config (data=synthetic): Received an invalid value for noise, expected a number >= 0, got 'abc'."),
+    Case("synthetic classes not a number", "train", ["data.n_classes=abc"],
+         "Error: Invalid data config (data=synthetic): Received an invalid value for n_classes, expected an integer in [2, 6] ..."),
+    Case("synthetic test share not a number", "train", ["data.test_fraction=abc"],
+         "Error: Invalid data config (data=synthetic): Received an invalid value for test_fraction, expected a number in [0, 1), got 'abc'."),
     Case("unknown device", "train", ["trainer.device=tpu"],
          "Error: Received an invalid value for trainer.device, expected one of ['auto', 'cpu', 'gpu'], got 'tpu'."),
     Case("seed not a number", "train", ["seed=abc"], "Error: Received an invalid value for seed, expected an integer >= 0, got 'abc'."),
@@ -296,7 +309,13 @@ def test_the_table_has_at_least_sixty_cases():
     assert len(CASES) >= 60 and len({case.id for case in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def tiered(case):
+    """The case as a parameter with its tier: a subprocess is slow, an in-process run integration."""
+    subprocess_case = case.command.startswith("cli:") or bool(case.read_only)
+    return pytest.param(case, id=case.id, marks=pytest.mark.slow if subprocess_case else pytest.mark.integration)
+
+
+@pytest.mark.parametrize("case", [tiered(case) for case in CASES])
 def test_bad_input_ends_with_one_line(case, smoke_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(smoke_run, run, ignore=shutil.ignore_patterns(".lock"))

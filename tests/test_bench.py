@@ -2,9 +2,14 @@
 
 import re
 
-from zoo.bench import TORCH_HINT, compare_with_peers
+import pytest
+
+from zoo.benchmarks.speed import TORCH_HINT, compare_with_peers
+
+pytestmark = pytest.mark.unit
 
 
+@pytest.mark.integration
 def test_the_comparison_measures_each_stack_and_divides_their_means(capsys):
     compare_with_peers([8], steps=2, rounds=1, torch_python="/no/such/python")
     lines = capsys.readouterr().out.strip().splitlines()

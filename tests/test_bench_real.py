@@ -5,9 +5,11 @@ import shutil
 
 import pytest
 import yaml
-
 from conftest import EXAMPLES, run_cli
-from zoo.bench_real import find_sets, format_cell, read_published
+
+from zoo.benchmarks.real_series import find_sets, format_cell, read_published
+
+pytestmark = pytest.mark.unit
 
 README = """# Sets
 
@@ -49,6 +51,7 @@ def test_a_cell_is_one_run_or_the_mean_and_spread_over_seeds():
     assert format_cell([(None, 1.0, None, "x"), (None, 1.0, None, "y")]) == "failed (2 seeds)"
 
 
+@pytest.mark.slow
 def test_trains_every_model_and_writes_the_table(tmp_path):
     folder = make_folder(tmp_path)
     (folder / "README.md").write_text(README)
@@ -68,6 +71,7 @@ def test_trains_every_model_and_writes_the_table(tmp_path):
     assert (output / "Tiny" / "fcn" / "metrics.json").is_file()
 
 
+@pytest.mark.slow
 def test_several_seeds_train_each_model_once_per_seed(tmp_path):
     folder = make_folder(tmp_path)
     (folder / "README.md").write_text(README)

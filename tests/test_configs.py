@@ -4,14 +4,17 @@ from pathlib import Path
 
 import keras
 import pytest
-from omegaconf import OmegaConf
-from hydra.utils import instantiate
-
 from conftest import CONFIG_DIR, EXAMPLE_DATA, compose_config
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
 from zoo import ZooError, list_models, model_info
-from zoo.assemble import build_dataset, build_model, build_optimizer
 from zoo.config import check_saved_targets
 from zoo.tasks import improvement_mode
+from zoo.training.adaptive import fill_modes
+from zoo.training.builders import build_dataset, build_model, build_optimizer
+
+pytestmark = pytest.mark.unit
 
 GROUPS = ["model", "data", "trainer", "callbacks", "logger", "paths", "hydra", "experiment", "debug"]
 
@@ -45,10 +48,19 @@ def test_every_option_composes_and_instantiates(group, tmp_path):
         assert all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
 
 
-def test_monitor_follows_the_head():
-    assert compose_config().monitor == "val_accuracy"
-    assert compose_config(overrides=["model.head=forecast"]).monitor == "val_loss"
+def test_monitor_and_normalization_are_auto_and_follow_the_head():
+    composed = compose_config(overrides=["data=ts"], fill_auto=False)
+    assert (composed.monitor, composed.data.normalize) == ("auto", "auto")
+    assert (compose_config(overrides=["data=ts"]).monitor, compose_config(overrides=["data=ts"]).data.normalize) == ("val_accuracy", "series")
+    forecast = compose_config(overrides=["data=ts", "model.head=forecast"])
+    assert (forecast.monitor, forecast.data.normalize) == ("val_loss", "global")
     assert compose_config(overrides=["monitor=val_loss"]).monitor == "val_loss"
+    assert compose_config(overrides=["data=ts", "data.normalize=none"]).data.normalize == "none"
+
+
+def test_every_model_config_states_the_registry_default_head():
+    for name in list_models():
+        assert compose_config(overrides=[f"model={name}"], fill_auto=False).model.head == model_info(name).default_head
 
 
 def test_experiment_is_a_delta_on_the_defaults():
@@ -109,9 +121,16 @@ def test_the_optimizer_is_any_keras_optimizer_class_with_its_own_arguments():
 
 def test_callbacks_take_their_direction_from_the_one_rule():
     cfg = compose_config()
+    assert cfg.callbacks.early_stopping.mode == "auto"
+    fill_modes(cfg)
     assert cfg.callbacks.early_stopping.mode == improvement_mode("val_accuracy") == "max"
     assert cfg.callbacks.reduce_lr_on_plateau.mode == improvement_mode("val_loss") == "min"
-    assert compose_config(overrides=["model.head=regress"]).callbacks.early_stopping.mode == "min"
+    regress = compose_config(overrides=["model.head=regress"])
+    fill_modes(regress)
+    assert regress.callbacks.early_stopping.mode == "min"
+    chosen = compose_config(overrides=["callbacks.early_stopping.mode=min"])
+    fill_modes(chosen)
+    assert chosen.callbacks.early_stopping.mode == "min"
 
 
 def test_a_saved_config_naming_foreign_code_is_refused(tmp_path):

@@ -2,13 +2,11 @@
 
 import json
 
-import pytest
-
 import keras
-
+import pytest
 from conftest import EXAMPLE_DATA, evaluate_in_process, run_cli, train_in_process
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("data", ["ts", "csv", "npz"])
@@ -43,6 +41,7 @@ def test_forecasting_from_a_ts_file_holds_out_the_horizon(tmp_path):
     assert len(metrics["forecast"]["model"]["per_step"]["mae"]) == 4
 
 
+@pytest.mark.slow
 def test_a_bad_file_is_one_line_and_leaves_no_run(tmp_path):
     bad = tmp_path / "bad.ts"
     bad.write_text("@univariate true\n@classLabel true a b\n@data\n1,2,x:a\n")
@@ -54,6 +53,7 @@ def test_a_bad_file_is_one_line_and_leaves_no_run(tmp_path):
     assert not list((tmp_path / "logs").rglob("*.log"))
 
 
+@pytest.mark.slow
 def test_missing_train_path_names_the_key(tmp_path):
     completed = run_cli("train.py", "data=ts", f"paths.log_dir={tmp_path}", check=False)
     assert "Missing required value data.train_path: set it on the command line" in completed.stderr

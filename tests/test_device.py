@@ -9,23 +9,18 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import compose_config
 from tensorflow.python.framework import config as tf_config
 
-from conftest import compose_config
 from zoo import create_model, list_models
 from zoo.data import DataSpec
-from zoo.device import (
-    compile_model,
-    configure_device,
-    cudnn_problems,
-    describe_cudnn,
-    nested_layers,
-    op_determinism_paused,
-    recurrent_layers,
-)
 from zoo.errors import ZooError
-from zoo.assemble import build_model
 from zoo.tasks import get_task
+from zoo.training.builders import build_model
+from zoo.training.compile import compile_model, op_determinism_paused
+from zoo.training.device import configure_device, cudnn_problems, describe_cudnn, nested_layers, recurrent_layers
+
+pytestmark = pytest.mark.unit
 
 SPEC = DataSpec(timesteps=12, n_features=2, n_classes=3, horizon=4)
 
@@ -123,11 +118,12 @@ def test_every_model_trains_a_step_under_mixed_precision(name):
         keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.slow
 def test_a_cpu_run_uses_one_inter_op_thread():
     # A fresh process: TensorFlow fixes its thread pools when it starts, and this one has started.
     code = (
         "import tensorflow as tf\n"
-        "from zoo.device import configure_device\n"
+        "from zoo.training.device import configure_device\n"
         "print(configure_device('cpu'), tf.config.threading.get_inter_op_parallelism_threads(),"
         " tf.config.threading.get_intra_op_parallelism_threads())"
     )
@@ -135,6 +131,7 @@ def test_a_cpu_run_uses_one_inter_op_thread():
     assert completed.stdout.split() == ["CPU", "1", "0"]  # intra-op stays TensorFlow's default (every core)
 
 
+@pytest.mark.slow
 def test_importing_the_zoo_on_tensorflow_leaves_jax_unloaded_and_importable():
     # A fresh process: TensorFlow Lite would import JAX at start-up (0.4 s); the zoo skips that, and JAX still imports.
     code = "import sys, zoo\nprint('jax' in sys.modules)\nimport jax\nprint(jax.numpy.add(1, 2))"
@@ -156,6 +153,7 @@ def xla_case(name, seed=0):
     return model, inputs, targets, {"optimizer": "adam", **get_task(task).compile_arguments()}
 
 
+@pytest.mark.integration
 def test_keras_drops_xla_under_op_determinism_and_compile_model_keeps_it_with_repeatable_steps():
     tf.config.experimental.enable_op_determinism()  # what every seeded run does (trainer.deterministic=true)
     model, _, _, arguments = xla_case("last_state")
@@ -173,6 +171,7 @@ def test_keras_drops_xla_under_op_determinism_and_compile_model_keeps_it_with_re
         np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list_models())
 def test_xla_under_determinism_trains_every_model_or_refuses_its_max_pooling_in_one_line(name):
     tf.config.experimental.enable_op_determinism()

@@ -12,11 +12,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import CONFIG_DIR, ROOT, run_cli
+from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from conftest import ROOT, run_cli
 from zoo import ZooError
-from zoo.distribution import Placement, check_strategy, for_process
+from zoo.runs.lock import keep_apart
+from zoo.training.distribution import Placement, check_strategy, process_rank
+
+pytestmark = pytest.mark.unit
 
 # 200 series split 140/30/30; batches of 32 end with 12, so two devices share every batch evenly.
 SMALL = ["debug=smoke", "data.max_series=200", "trainer.epochs=2"]
@@ -45,6 +49,7 @@ def digest_lines(log_text):
     return re.findall(r"Final weights digest of process (\d): (\w+)", log_text)
 
 
+@pytest.mark.slow
 def test_mirrored_over_two_logical_cpus_equals_one_device(tmp_path):
     run_cli("train.py", *SMALL, f"hydra.run.dir={tmp_path / 'one'}")
     run_cli("train.py", *SMALL, "trainer.strategy=mirrored", "trainer.logical_cpus=2", f"hydra.run.dir={tmp_path / 'mirrored'}")
@@ -53,6 +58,7 @@ def test_mirrored_over_two_logical_cpus_equals_one_device(tmp_path):
     assert_same_runs(tmp_path / "mirrored", tmp_path / "one")
 
 
+@pytest.mark.slow
 def test_data_parallel_over_two_processes_equals_one_device_and_only_process_0_writes(tmp_path):
     run_cli("train.py", *SMALL, f"hydra.run.dir={tmp_path / 'one'}", env=JAX)
     scratch = tmp_path / "tmp"
@@ -119,9 +125,12 @@ def test_each_process_reads_its_rows_of_every_global_batch():
 
 
 def test_processes_after_the_first_keep_their_files_below_the_run(monkeypatch):
-    assert for_process("data_parallel", 1, ".hydra") == "process_1/.hydra"
-    assert for_process("data_parallel", 0, ".hydra") == ".hydra"
-    assert for_process("auto", 3, "train.log") == "train.log"
-    assert for_process("data_parallel", 1, None) is None
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="train", overrides=["trainer.strategy=data_parallel"], return_hydra_config=True)
+    keep_apart(cfg, "process_1")
+    assert cfg.hydra.output_subdir == "process_1/.hydra"
+    handler = OmegaConf.to_container(cfg.hydra.job_logging.handlers.file)  # unresolved: Hydra resolves it when logging starts
+    assert handler["filename"] == "${hydra.runtime.output_dir}/process_1/${hydra.job.name}.log"
+    assert process_rank("data_parallel", 1) == 1 and process_rank("auto", 3) == 0
     monkeypatch.setenv("SLURM_PROCID", "2")
-    assert for_process("data_parallel", None, "train.log") == "process_2/train.log"
+    assert process_rank("data_parallel", None) == 2

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, evaluate_in_process, run_cli, train_in_process
 
 pytestmark = pytest.mark.slow
@@ -29,6 +28,7 @@ def test_classifier_report_has_per_class_scores_and_a_confusion_matrix(smoke_run
     assert (smoke_run / "eval" / "confusion_matrix.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
+@pytest.mark.integration
 def test_forecaster_report_compares_with_baselines_per_step(tmp_path):
     run = tmp_path / "s2s"
     train_in_process(run, "model=seq2seq", "debug=smoke")

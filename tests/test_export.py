@@ -4,10 +4,12 @@ import numpy as np
 import onnxruntime
 import pytest
 import tensorflow as tf
-
 from model_checks import default_task, small_options, toy_dataset
+
 from zoo import create_model, list_models, model_info
 from zoo.export import FORMATS, export_models, export_one
+
+pytestmark = pytest.mark.unit
 
 LENGTHS = np.array([12, 9, 5, 4])
 
@@ -47,12 +49,13 @@ def run_onnx(path, inputs):
     return session.run(None, {item.name: inputs[item.name] for item in session.get_inputs()})
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("export_format", sorted(FORMATS))
 @pytest.mark.parametrize("name", list_models())
 def test_exported_model_reproduces_keras(dataset, name, export_format, tmp_path):
     options = {"n_sub": 3} if "n_sub" in model_info(name).options() else {}
     model = create_model(name, dataset.spec, head=default_task(name), **small_options(name), **options)
-    parts = export_models(model, model_info(name).forecaster)
+    parts = export_models(model, model_info(name).serving_model)
     keras_format, suffix = FORMATS[export_format]
     run = run_onnx if export_format == "onnx" else run_saved_model
     # One artifact per model; for seq2seq, its whole autoregressive inference graph.

@@ -9,13 +9,16 @@ import csv
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES, compose_config, run_cli, run_task_in_process
-from zoo import ZooError, get_task, load_run
-from zoo.assemble import build_dataset
+
+from zoo import ZooError, load_run
 from zoo.data.ts_format import read_ts
-from zoo.prediction import predict
-from zoo.training import train
+from zoo.inference import predict
+from zoo.tasks.reports import get_report
+from zoo.training.builders import build_dataset
+from zoo.training.loop import train
+
+pytestmark = pytest.mark.unit
 
 TS_DATA = ["data=ts", f"data.train_path={EXAMPLES / 'tiny_TRAIN.ts'}", f"data.test_path={EXAMPLES / 'tiny_TEST.ts'}"]
 
@@ -27,6 +30,7 @@ def classifier_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.integration
 def test_predicting_the_raw_test_file_equals_scoring_the_run_test_split(classifier_run):
     run = load_run(classifier_run)
     assert run.classes == ["damped", "sine"] and run.config.model.name == "last_state"
@@ -48,6 +52,7 @@ def test_predicting_the_raw_test_file_equals_scoring_the_run_test_split(classifi
     np.testing.assert_allclose(run.predict(padded, lengths=lengths)["probabilities"], outputs["probabilities"], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_the_predict_command_writes_one_row_per_series_with_every_class_probability(classifier_run, tmp_path, capsys):
     output = tmp_path / "predictions.csv"
     completed = run_cli("-m", "zoo.predict", f"run_dir={classifier_run}", f"input={EXAMPLES / 'tiny_TEST.ts'}", f"output={output}")
@@ -63,6 +68,7 @@ def test_the_predict_command_writes_one_row_per_series_with_every_class_probabil
     assert (classifier_run / "predictions" / "tiny_TEST.ts.csv").read_text() == output.read_text()
 
 
+@pytest.mark.integration
 def test_input_files_need_no_labels(classifier_run, tmp_path, capsys):
     text = (EXAMPLES / "tiny_TEST.ts").read_text().replace("@classLabel true sine damped", "@classLabel false")
     lines = [line.rsplit(":", 1)[0] if line and line[0] in "-0123456789" else line for line in text.splitlines()]
@@ -73,6 +79,7 @@ def test_input_files_need_no_labels(classifier_run, tmp_path, capsys):
     assert len(list(csv.DictReader(output.open()))) == 34
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "input_name, message",
     [
@@ -109,6 +116,7 @@ def test_the_python_api_refuses_bad_arrays(classifier_run):
         run.predict(np.zeros((2, 10, 2), "float32"), lengths=[10, 11])
 
 
+@pytest.mark.integration
 def test_a_seq2seq_run_forecasts_new_series_autoregressively_in_original_units(tmp_path):
     overrides = [*TS_DATA, "data.horizon=4", "model=seq2seq", "model.units=8", "trainer.epochs=1"]
     train(compose_config(overrides=overrides, output_dir=tmp_path))
@@ -118,11 +126,12 @@ def test_a_seq2seq_run_forecasts_new_series_autoregressively_in_original_units(t
     history = dataset.scaler.inverse_transform(split.series)
     series = [history[i, : split.lengths[i]] for i in range(len(split))]
     outputs = run.predict(series)
-    _, expected = get_task("forecast").score(run.model, dataset, batch_size=64)
+    _, expected = get_report("forecast").score(run.model, dataset, batch_size=64)
     assert outputs["forecast"].shape == (len(split), 4, 2)
     np.testing.assert_allclose(outputs["forecast"], expected, atol=1e-4)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("data", ["csv", "npz"])
 def test_runs_on_csv_and_npz_predict_their_example_files(tmp_path, capsys, data):
     from conftest import EXAMPLE_DATA

@@ -1,15 +1,13 @@
-"""Every command the README shows runs as a user types it, from a fresh copy of the repository.
+"""Every command the README shows runs as a user types it, each in its own fresh copy of the repository.
 
-Every command runs exactly as written: the README's training examples carry their own short
-budget (`trainer.epochs=2`) where they show an option, and `make train` and the quick start's
-`python train.py model=...` runs train in full. The long run of "Crashes and resume" is stopped with
-the SIGINT a Ctrl-C sends, then finished by the README's resume command. Placeholders such as
-`outputs/runs/<date>/<time>_<model>` are filled with the runs the earlier commands made. The few
-commands a test cannot run here are listed in NOT_RUN with the reason, and a test fails if the
-README gains a command that is neither run nor listed.
+Each command is its own test with its own time limit, so one slow command cannot fail another.
+A command that reads earlier work (`evaluate.py run_dir=outputs/runs/<date>/<time>_<model>`,
+`zoo.predict run_dir=outputs/tiny_ts ...`) first gets a cheap `debug=smoke` run of its own in its
+copy; the command itself runs exactly as written. The few commands a test cannot run here are in
+NOT_RUN with the reason, and a test fails if the README gains a command that is neither.
 """
 
-import concurrent.futures
+import csv
 import json
 import os
 import re
@@ -21,56 +19,29 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]
 
+COMMAND_LIMIT_S = 600
 NOT_RUN = {
     "make test": "it is this suite (CI runs it)",
     "python train.py": "make train runs exactly this, as written (the default run, end to end)",
-    'pytest -m "not slow"': "it runs part of this suite",
-    "pytest -m tensorboard": "it runs part of this suite",
-    "python -m zoo.bench": "it takes minutes and asserts nothing (figures in the README come from it)",
-    "make bench": "it takes minutes and asserts nothing (figures in the README come from it)",
-    "python -m zoo.bench --compare --torch-python <a python that imports torch>":
-        "a syntax summary; it needs PyTorch in another environment (never a dependency) and asserts nothing",
-    "make bench-real": "it trains every classifier on three real sets for over an hour; tests/test_bench_real.py runs it on a tiny folder",
-    "python -m zoo.bench_real ../shared/datasets/ucr": "as make bench-real, which runs this",
-    "python -m zoo.bench_real <folder>": "a syntax summary; tests/test_bench_real.py runs it on a tiny folder",
-    "python -m zoo.bench_real <folder> trainer.steps=500": "a syntax summary; tests/test_bench_real.py runs it with trainer.steps=4",
-    "python -m zoo.bench_real <folder> --seed 0 1 2": "a syntax summary; tests/test_bench_real.py runs it with --seed 0 1",
-    "python train.py data=ts data.train_path=... data.test_path=... model=<name> seed=0":
-        "a template of what bench_real runs; tests/test_bench_real.py runs it",
     "source .venv/bin/activate": "a shell built-in; these tests put the environment's bin/ first on PATH, which is what it does",
     '.venv/bin/pip install -e ".[gpu]"': "it downloads GBs of CUDA libraries for a GPU this machine does not have",
     "python train.py trainer=gpu": "it needs a GPU; without one it stops with the one-line error tests/test_device.py checks",
-    "python train.py paths.log_dir=/scratch/runs": "it writes outside the repository; paths.log_dir is passed by many tests",
-    "python train.py model=<name>": "a template; tests/test_zoo_cli.py trains every model",
-    "python evaluate.py run_dir=<run> [ckpt=best|last|<file.keras>]": "a syntax summary; its concrete forms are run",
-    "python -m zoo.compare <sweep dir or runs...>": "a syntax summary; its concrete form is run",
-    "python -m zoo.predict run_dir=<run> input=<file .ts|.csv|.npz> [output=<file.csv>] [ckpt=best|last]":
-        "a syntax summary; its concrete forms are run",
-    "python -m zoo.export run_dir=<run> format=saved_model|onnx [ckpt=best|last]": "a syntax summary; its concrete forms are run",
-    "python train.py trainer=gpu trainer.strategy=mirrored": "it needs GPUs; tests/test_distribution.py runs mirrored on two logical CPUs",
-    "KERAS_BACKEND=jax python train.py trainer=gpu trainer.strategy=data_parallel":
-        "it needs GPUs; tests/test_distribution.py runs data_parallel on CPU",
-    "KERAS_BACKEND=jax python train.py trainer.strategy=data_parallel trainer.cluster.coordinator_address=host0:1234 "
-    "trainer.cluster.num_processes=2 trainer.cluster.process_id=0 hydra.run.dir=/shared/runs/job1":
-        "it needs a second host; tests/test_distribution.py runs this over two local processes",
-    "srun --ntasks=2 env KERAS_BACKEND=jax python train.py trainer.strategy=data_parallel hydra.run.dir=/shared/runs/job1":
-        "it needs a SLURM cluster; tests/test_distribution.py runs data_parallel over two local processes",
-    "python train.py -m hydra/launcher=submitit_slurm hydra.launcher.partition=<partition> hydra.launcher.gpus_per_node=1 "
-    "hydra.launcher.timeout_min=60 model=last_state,attention":
-        "it needs a SLURM cluster; the README's submitit_local command runs the same launcher locally",
+    "python evaluate.py run_dir=<run>": "a syntax summary; its concrete form is run",
+    "python -m zoo.compare <sweep or runs>": "a syntax summary; its concrete form is run",
+    "make bench": "a full-size benchmark (minutes, figures only); tests/test_bench.py runs its code on small sizes",
+    "make bench-real": "over an hour of training on real sets; tests/test_bench_real.py runs its code on a tiny folder",
 }
 # A command starts with a program the README uses, or with an environment assignment before one (KERAS_BACKEND=jax python ...).
 COMMAND_START = re.compile(r"^([A-Z_]+=\S+\s+)*((python|make|tensorboard|pytest|source|srun)\s|\.venv/bin/)")
 
 
-def readme_commands():
-    """The commands in the README's bash blocks and inline code, in order, each once."""
-    text = (ROOT / "README.md").read_text()
+def markdown_commands(path):
+    """The commands in a Markdown file's bash blocks and inline code, in order, each once."""
+    text = Path(path).read_text()
     found = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         found += [line.split("  #")[0].strip() for line in block.splitlines()]
@@ -83,40 +54,10 @@ def readme_commands():
     return commands
 
 
-COMMANDS = readme_commands()
-TO_RUN = [command for command in COMMANDS if command not in NOT_RUN]
-# "Crashes and resume": a long run, interrupted as Ctrl-C would, then continued by the next command.
+COMMANDS = markdown_commands(ROOT / "README.md")
+TINY_TS = "python train.py data=ts data.train_path=data/examples/tiny_TRAIN.ts data.test_path=data/examples/tiny_TEST.ts"
 LONG_RUN = "python train.py data.n_samples=20000 trainer.epochs=3 hydra.run.dir=outputs/long_run"
 RESUME = "python train.py resume=outputs/long_run"
-# Commands that need what others made (a run, a sweep): run after the independent ones, in README order.
-NEEDS_RUNS = [
-    command for command in TO_RUN if "<" in command or command.startswith("tensorboard") or "run_dir=outputs/" in command
-]
-INDEPENDENT = [command for command in TO_RUN if command not in NEEDS_RUNS and command not in (LONG_RUN, RESUME)]
-
-
-def test_every_readme_command_is_run_or_listed_with_a_reason():
-    assert set(NOT_RUN) <= set(COMMANDS), f"NOT_RUN lists commands the README no longer shows: {set(NOT_RUN) - set(COMMANDS)}"
-    assert "make train" in INDEPENDENT and any(c.startswith("python train.py -m") for c in INDEPENDENT)
-    assert LONG_RUN in TO_RUN and RESUME in TO_RUN
-    assert len(TO_RUN) >= 25
-
-
-@pytest.fixture(scope="module")
-def fresh_copy(tmp_path_factory):
-    """The repository's files (tracked and new, not ignored) in a new directory, with the same environment."""
-    copy = tmp_path_factory.mktemp("readme") / "repo"
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    for relative in listed:
-        source = ROOT / relative
-        if source.is_file():
-            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / relative)
-    # `make` finds the environment already installed (the stamp is newer than pyproject.toml).
-    (copy / ".venv").symlink_to(ROOT / ".venv" if (ROOT / ".venv").exists() else Path(sys.prefix))
-    return copy
 
 
 def shell_environment():
@@ -126,82 +67,104 @@ def shell_environment():
     return {**inherited, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def run_in(copy, command, timeout=600):
-    return subprocess.run(
-        ["bash", "-c", command], cwd=copy, env=shell_environment(), capture_output=True, text=True, timeout=timeout
+@pytest.fixture
+def copy(tmp_path):
+    """The repository's files (tracked and new, not ignored) in a new directory, with the same environment."""
+    repo = tmp_path / "repo"
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for relative in listed:
+        source = ROOT / relative
+        if source.is_file():
+            (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo / relative)
+    # `make` finds the environment already installed (the stamp is newer than pyproject.toml).
+    (repo / ".venv").symlink_to(ROOT / ".venv" if (ROOT / ".venv").exists() else Path(sys.prefix))
+    return repo
+
+
+def run(copy, command):
+    """Runs `command` in bash in `copy`; fails the test on a non-zero exit or a traceback."""
+    completed = subprocess.run(
+        ["bash", "-c", command], cwd=copy, env=shell_environment(), capture_output=True, text=True, timeout=COMMAND_LIMIT_S
     )
-
-
-@pytest.fixture(scope="module")
-def independent_results(fresh_copy):
-    """Runs the commands that need nothing else, two at a time (the machines have two cores)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {command: pool.submit(run_in, fresh_copy, command) for command in INDEPENDENT}
-        return {command: future.result() for command, future in futures.items()}
-
-
-@pytest.mark.parametrize("command", INDEPENDENT)
-def test_command_runs_as_written(command, independent_results):
-    completed = independent_results[command]
     assert completed.returncode == 0, f"{command}\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
-    assert "Traceback" not in completed.stderr
+    assert "Traceback" not in completed.stderr, completed.stderr[-3000:]
+    return completed
 
 
-def test_long_run_stopped_by_ctrl_c_then_resumed_as_written(fresh_copy, independent_results):
-    """The long run exits 130 with the resume line after a SIGINT in its second epoch; RESUME finishes it."""
-    process = subprocess.Popen(
-        ["bash", "-c", f"exec {LONG_RUN}"], cwd=fresh_copy, env=shell_environment(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if "epoch 1/3" in line:
-            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends to the foreground group
-    output = "".join(lines)
-    assert process.wait(timeout=120) == 130, output
-    assert "Interrupted: Stopped by SIGINT at epoch 2" in output, output
-    assert "resume with python train.py resume=outputs/long_run" in output, output
-    assert not (fresh_copy / "outputs/long_run/metrics.json").exists()
-
-    completed = run_in(fresh_copy, RESUME)
-    assert completed.returncode == 0, f"{RESUME}\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
-    metrics = json.loads((fresh_copy / "outputs/long_run/metrics.json").read_text())
-    assert metrics["epochs_run"] == 3 and metrics["test"]["accuracy"] > 0.5, metrics
-    assert "Traceback" not in completed.stderr
+def finished_runs(copy, pattern="outputs/runs/*/*"):
+    runs = sorted((run for run in copy.glob(pattern) if (run / "metrics.json").is_file()), key=lambda run: run.stat().st_mtime)
+    assert runs, f"no finished run under {pattern}"
+    return runs
 
 
-def newest(paths):
-    paths = sorted(paths, key=lambda path: path.stat().st_mtime)
-    assert paths, "no run to fill the placeholder with: an earlier README command should have made one"
-    return paths[-1]
+def metrics_of(run_dir):
+    return json.loads((run_dir / "metrics.json").read_text())
 
 
-def fill_placeholders(command, copy):
-    """Replaces `<date>/<time>` paths and `<a>,<b>` with runs the earlier commands made (relative paths)."""
-    runs = sorted((copy / "outputs" / "runs").glob("*/*"), key=lambda path: path.stat().st_mtime)
-    runs = [run for run in runs if (run / "metrics.json").is_file()]
-    sweep = newest((copy / "outputs" / "multiruns").glob("*/*"))
-    command = command.replace("outputs/runs/<date>/<time>_<model>", str(runs[-1].relative_to(copy)))
-    command = command.replace("outputs/multiruns/<date>/<time>", str(sweep.relative_to(copy)))
-    command = command.replace("<a>,<b>", ",".join(str(run.relative_to(copy)) for run in runs[-2:]))
-    assert "<" not in command, f"unknown placeholder in {command}"
-    return command
+def saved_config(run_dir):
+    from omegaconf import OmegaConf
+
+    return OmegaConf.load(run_dir / "config.yaml")
 
 
-@pytest.mark.parametrize("command", NEEDS_RUNS)
-def test_command_on_earlier_runs_runs_as_written(command, fresh_copy, independent_results):
-    filled = fill_placeholders(command, fresh_copy)
-    if filled.startswith("tensorboard"):
-        assert_tensorboard_serves(filled, fresh_copy)
-        return
-    completed = run_in(fresh_copy, filled)
-    assert completed.returncode == 0, f"{filled}\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
-    assert "Traceback" not in completed.stderr
+def test_every_readme_command_is_run_or_listed_with_a_reason():
+    assert set(NOT_RUN) <= set(COMMANDS), f"NOT_RUN lists commands the README no longer shows: {set(NOT_RUN) - set(COMMANDS)}"
+    untested = [command for command in COMMANDS if command not in NOT_RUN and command not in CHECKS]
+    assert not untested, f"README commands with neither a test nor a reason: {untested}"
 
 
-def assert_tensorboard_serves(command, copy, timeout=90):
-    """Starts the command and waits for TensorBoard to announce its address; then stops it."""
+def check_make_train(copy, command):
+    run(copy, command)
+    (run_dir,) = finished_runs(copy)
+    metrics = metrics_of(run_dir)
+    assert run_dir.name.endswith("_last_state") and metrics["test"]["accuracy"] > 0.8, metrics
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def check_full_run_of(model):
+    def check(copy, command):
+        run(copy, command)
+        (run_dir,) = finished_runs(copy)
+        assert saved_config(run_dir).model.name == model
+        assert metrics_of(run_dir)["test"]["accuracy"] > 0.5
+
+    return check
+
+
+def check_sweep(copy, command):
+    run(copy, command)
+    runs = finished_runs(copy, "outputs/multiruns/*/*/*")
+    settings = {(saved_config(run).model.name, saved_config(run).trainer.learning_rate) for run in runs}
+    assert settings == {(m, lr) for m in ("last_state", "attention") for lr in (1e-3, 3e-3)}
+    assert all(metrics_of(run)["epochs_run"] == 2 for run in runs)
+
+
+def check_evaluate(copy, command):
+    run(copy, "python train.py debug=smoke")
+    (run_dir,) = finished_runs(copy)
+    completed = run(copy, command.replace("outputs/runs/<date>/<time>_<model>", str(run_dir.relative_to(copy))))
+    assert "# Evaluation of last_state (classify)" in completed.stdout
+    report = json.loads((run_dir / "eval" / "metrics.json").read_text())
+    assert report["test"]["accuracy"] == pytest.approx(metrics_of(run_dir)["test"]["accuracy"], abs=1e-6)
+    assert (run_dir / "eval" / "confusion_matrix.png").stat().st_size > 0
+
+
+def check_compare(copy, command):
+    run(copy, "python train.py -m model=last_state,attention debug=smoke")
+    (sweep,) = copy.glob("outputs/multiruns/*/*")
+    run(copy, command.replace("outputs/multiruns/<date>/<time>", str(sweep.relative_to(copy))))
+    with open(sweep / "comparison.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert sorted(row["model.name"] for row in rows) == ["attention", "last_state"]
+    assert "attention" in (sweep / "comparison.md").read_text()
+
+
+def check_tensorboard(copy, command, timeout=120):
+    """Starts TensorBoard on a smoke run's outputs and waits for it to announce its address; then stops it."""
+    run(copy, "python train.py debug=smoke")
     process = subprocess.Popen(
         ["bash", "-c", f"exec {command}"], cwd=copy, env=shell_environment(),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -218,3 +181,104 @@ def assert_tensorboard_serves(command, copy, timeout=90):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def check_anatomy(copy, command):
+    output = run(copy, command).stdout
+    assert "Model 'seq2seq'" in output and "encoder_lstm_0" in output and "decoder_lstm_0" in output
+    assert "cuDNN-eligible: yes" in output
+
+
+def check_static(copy, command):
+    run(copy, command)
+    (run_dir,) = finished_runs(copy)
+    config = saved_config(run_dir)
+    assert (config.data.n_static, config.model.static_mode) == (3, "initial_state")
+    assert metrics_of(run_dir)["epochs_run"] == 2
+
+
+def check_tiny_ts(copy, command):
+    run(copy, command)
+    run_dir = copy / "outputs" / "tiny_ts"
+    assert json.loads((run_dir / "classes.json").read_text()) == ["damped", "sine"]
+    assert metrics_of(run_dir)["test"]["accuracy"] > 0.8
+
+
+def check_file_run(copy, command):
+    run(copy, command)
+    (run_dir,) = finished_runs(copy)
+    assert json.loads((run_dir / "classes.json").read_text()) == ["damped", "sine"]
+    assert metrics_of(run_dir)["test"]["accuracy"] > 0.8
+
+
+def check_predict(copy, command):
+    run(copy, f"{TINY_TS} hydra.run.dir=outputs/tiny_ts debug=smoke")
+    run(copy, command)
+    with open(copy / "outputs/tiny_ts/predictions/tiny_TEST.ts.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 34 and {row["class"] for row in rows} <= {"damped", "sine"}
+    assert {"probability_damped", "probability_sine"} <= set(rows[0])
+
+
+def check_export(copy, command):
+    import onnx
+
+    run(copy, f"{TINY_TS} hydra.run.dir=outputs/tiny_ts debug=smoke")
+    run(copy, command)
+    graph = onnx.load(copy / "outputs/tiny_ts/export/best.onnx").graph
+    assert "series" in [node.name for node in graph.input]
+
+
+def check_long_run_then_resume(copy, command):
+    """The long run exits 130 with the resume line after a SIGINT in its second epoch; RESUME finishes it."""
+    process = subprocess.Popen(
+        ["bash", "-c", f"exec {LONG_RUN}"], cwd=copy, env=shell_environment(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "epoch 1/3" in line:
+            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends to the foreground group
+    output = "".join(lines)
+    assert process.wait(timeout=COMMAND_LIMIT_S) == 130, output
+    assert "Interrupted: Stopped by SIGINT at epoch 2" in output, output
+    assert "resume with python train.py resume=outputs/long_run" in output, output
+    assert not (copy / "outputs/long_run/metrics.json").exists()
+
+    run(copy, RESUME)
+    metrics = metrics_of(copy / "outputs/long_run")
+    assert metrics["epochs_run"] == 3 and metrics["test"]["accuracy"] > 0.5, metrics
+
+
+def check_jax(copy, command):
+    run(copy, command)
+    (run_dir,) = finished_runs(copy)
+    assert metrics_of(run_dir)["backend"] == "jax"
+    assert saved_config(run_dir).model.name == "attention"
+
+
+CHECKS = {
+    "make train": check_make_train,
+    "python train.py model=cnn_lstm": check_full_run_of("cnn_lstm"),
+    "python train.py -m model=last_state,attention trainer.learning_rate=1e-3,3e-3 trainer.epochs=2": check_sweep,
+    "python evaluate.py run_dir=outputs/runs/<date>/<time>_<model>": check_evaluate,
+    "python -m zoo.compare outputs/multiruns/<date>/<time>": check_compare,
+    "tensorboard --logdir outputs": check_tensorboard,
+    "python -m zoo.anatomy model=seq2seq": check_anatomy,
+    "python train.py data.n_static=3 model.static_mode=initial_state trainer.epochs=2": check_static,
+    f"{TINY_TS} hydra.run.dir=outputs/tiny_ts": check_tiny_ts,
+    "python train.py data=csv data.train_path=data/examples/tiny_long.csv data.feature_columns=[value_a,value_b] "
+    "data.label_column=label data.static_columns=[sensor_gain]": check_file_run,
+    "python train.py data=npz data.train_path=data/examples/tiny.npz": check_file_run,
+    "python -m zoo.predict run_dir=outputs/tiny_ts input=data/examples/tiny_TEST.ts": check_predict,
+    "python -m zoo.export run_dir=outputs/tiny_ts format=onnx": check_export,
+    LONG_RUN: check_long_run_then_resume,
+    RESUME: None,  # checked by check_long_run_then_resume, which needs the run it continues
+    "KERAS_BACKEND=jax python train.py model=attention trainer.epochs=2": check_jax,
+}
+
+
+@pytest.mark.parametrize("command", [command for command in COMMANDS if CHECKS.get(command)])
+def test_readme_command(command, copy):
+    CHECKS[command](copy, command)

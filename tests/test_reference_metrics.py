@@ -4,9 +4,11 @@ import json
 import math
 
 import pytest
-
 from conftest import ROOT, compose_config
-from zoo.training import train
+
+from zoo.training.loop import train
+
+pytestmark = pytest.mark.unit
 
 # Issue 9 changed two data defaults on purpose (per-series scaling, no validation split for small
 # files); the reference runs pin the earlier ones, so what they check (same seed, same metrics) is unchanged.
@@ -34,6 +36,7 @@ def assert_same_metrics(actual, expected, path="metrics"):
         assert actual == expected, f"{path}: {actual!r} != {expected!r}"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", sorted(REFERENCE))
 def test_same_seed_gives_the_stored_metrics(case, tmp_path):
     overrides = [item.replace("data/examples/", f"{ROOT / 'data' / 'examples'}/") for item in REFERENCE[case]["overrides"]]

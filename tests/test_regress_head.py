@@ -4,14 +4,17 @@ import json
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
 from conftest import EXAMPLES, compose_config
 from model_checks import check_model, small_options
-from zoo import get_task, list_models, model_info
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from zoo import list_models, model_info
 from zoo.data import model_inputs, ts_dataset
 from zoo.evaluation import evaluate
-from zoo.training import train
+from zoo.tasks.reports import get_report
+from zoo.training.loop import train
+
+pytestmark = pytest.mark.unit
 
 REGRESSION_FILE = EXAMPLES / "tiny_regression.ts"
 
@@ -23,6 +26,7 @@ def dataset():
     return data
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list_models(head="regress"))
 def test_every_model_with_a_regress_head_builds_and_trains_a_step(dataset, name):
     # The file's series have 29 steps: one sub-sequence where a model splits them.
@@ -31,9 +35,10 @@ def test_every_model_with_a_regress_head_builds_and_trains_a_step(dataset, name)
     assert model.get_layer("regressor").dtype_policy.compute_dtype == "float32"
 
 
+@pytest.mark.integration
 def test_regress_scores_are_in_original_units_next_to_the_training_mean(dataset):
     model = check_model("last_state", "regress", dataset=dataset, units=4)
-    scores, predictions = get_task("regress").score(model, dataset, batch_size=16)
+    scores, predictions = get_report("regress").score(model, dataset, batch_size=16)
     scaler, split = dataset.scaler, dataset.test
     scaled = model.predict(model_inputs(split, ["series", "mask"][: len(model.inputs)]), verbose=0)[:, 0]
     expected = scaled * scaler.target_std + scaler.target_mean
@@ -44,6 +49,7 @@ def test_regress_scores_are_in_original_units_next_to_the_training_mean(dataset)
     assert scores["worse_than_baseline"] == (scores["model"]["mae"] > scores["mean_baseline"]["mae"])
 
 
+@pytest.mark.integration
 def test_a_regression_run_learns_and_evaluate_reports_it(tmp_path):
     overrides = ["data=ts", f"data.train_path={REGRESSION_FILE}", "model.head=regress", "model.units=16",
                  "trainer.batch_size=16", "trainer.epochs=25", "logger.tensorboard.update_freq=epoch"]

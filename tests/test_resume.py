@@ -16,12 +16,14 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import ROOT, run_cli, train_in_process
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import ROOT, run_cli, train_in_process
 from zoo.errors import ZooError
-from zoo.resume import TrainingBackup
+from zoo.training.resume import TrainingBackup
+
+pytestmark = pytest.mark.slow
 
 # Small and quick, with dropout (its seed state must be restored) and 14 steps per epoch.
 OVERRIDES = ["data.n_samples=300", "trainer.epochs=4", "trainer.batch_size=16", "model.dropout=0.2", "seed=7"]
@@ -207,6 +209,7 @@ def test_a_resumed_run_keeps_its_hydra_files(interrupted, tmp_path):
     assert json.loads((run_dir / "metrics.json").read_text())["epochs_run"] == 4
 
 
+@pytest.mark.unit
 def test_an_unreadable_backup_is_named(tmp_path):
     path = tmp_path / "backups" / "state.npz"
     path.parent.mkdir()
@@ -215,12 +218,14 @@ def test_an_unreadable_backup_is_named(tmp_path):
         TrainingBackup(path).load()
 
 
+@pytest.mark.unit
 def test_no_backup_means_a_fresh_start(tmp_path):
     backup = TrainingBackup(tmp_path / "backups" / "state.npz")
     assert backup.load() is False
     assert (backup.resuming, backup.epoch, backup.step, backup.history) == (False, 0, 0, [])
 
 
+@pytest.mark.integration
 def test_signal_handlers_are_put_back_after_training(tmp_path):
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     train_in_process(tmp_path / "run", "debug=smoke")

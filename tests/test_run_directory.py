@@ -5,13 +5,25 @@ import json
 import keras
 import numpy as np
 import pytest
-
 from conftest import compose_config
+
 from zoo import ZooError
 from zoo.data import DataSpec
 from zoo.registry import create_model
-from zoo.run_directory import RunDirectory, load_checkpoint, save_model_atomically, write_json_atomically
-from zoo.training import check_config, model_summary, open_run_directory, write_run_files
+from zoo.runs.directory import (
+    RunDirectory,
+    load_checkpoint,
+    save_model_atomically,
+    write_json_atomically,
+)
+from zoo.training.loop import (
+    check_config,
+    model_summary,
+    open_run_directory,
+    write_run_files,
+)
+
+pytestmark = pytest.mark.unit
 
 
 def test_json_is_strict_and_sorted(tmp_path):
@@ -73,7 +85,7 @@ def test_training_steps_run_on_their_own(tmp_path):
     with pytest.raises(ZooError, match="trainer.learning_rate, expected a positive number, got -1"):
         check_config(bad)
     run = open_run_directory(cfg)
-    from zoo.assemble import build_dataset, build_model
+    from zoo.training.builders import build_dataset, build_model
 
     dataset = build_dataset(cfg.data)
     summary = model_summary(build_model(cfg.model, dataset.spec))
@@ -87,8 +99,9 @@ def test_training_steps_run_on_their_own(tmp_path):
         open_run_directory(cfg)
 
 
+@pytest.mark.integration
 def test_a_diverging_run_stops_at_once_keeps_its_checkpoint_and_writes_no_metrics(tmp_path):
-    from zoo.training import train
+    from zoo.training.loop import train
 
     overrides = ["debug=smoke", "model.head=forecast", "trainer.epochs=3", "trainer.optimizer._target_=keras.optimizers.SGD",
                  "trainer.learning_rate=1e6", "trainer.clipnorm=null", "~callbacks.reduce_lr_on_plateau"]
@@ -102,7 +115,8 @@ def test_a_diverging_run_stops_at_once_keeps_its_checkpoint_and_writes_no_metric
 
 def test_data_paths_are_saved_absolute_so_a_run_evaluates_from_anywhere(tmp_path, monkeypatch):
     from conftest import ROOT
-    from zoo.assemble import build_dataset, build_model
+
+    from zoo.training.builders import build_dataset, build_model
 
     monkeypatch.chdir(ROOT)
     overrides = ["data=ts", "data.train_path=data/examples/tiny_TRAIN.ts", "data.test_path=data/examples/tiny_TEST.ts"]

@@ -1,4 +1,4 @@
-"""One run per directory (zoo.run_lock): refusals, the lock file, stale locks from dead processes."""
+"""One run per directory (zoo.runs.lock): refusals, the lock file, stale locks from dead processes."""
 
 import json
 import os
@@ -6,7 +6,11 @@ import socket
 import subprocess
 import sys
 
-from zoo.run_lock import LOCK_NAME, acquire, refusal, release
+import pytest
+
+from zoo.runs.lock import LOCK_NAME, acquire, refusal, release
+
+pytestmark = pytest.mark.unit
 
 
 def dead_pid():
@@ -25,6 +29,7 @@ def test_a_free_directory_is_locked_with_this_process_and_released(tmp_path):
     assert not (run_dir / LOCK_NAME).exists()
 
 
+@pytest.mark.slow
 def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path):
     (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": dead_pid(), "host": socket.gethostname()}))
     assert refusal(tmp_path) is None

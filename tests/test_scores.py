@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from zoo.markdown import classification_markdown, forecast_markdown
-from zoo.scores import (
+from zoo.tasks.markdown import classification_markdown, forecast_markdown
+from zoo.tasks.scores import (
     classification_report,
     estimate_seasons,
     forecast_report,
@@ -12,6 +12,8 @@ from zoo.scores import (
     naive_forecast,
     seasonal_naive_forecast,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def test_classification_report_matches_hand_counts():

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import CONFIG_DIR, ROOT, run_cli
 from hydra import compose, initialize_config_dir
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
-
-from conftest import CONFIG_DIR, ROOT, run_cli
 from test_reference_metrics import REFERENCE, assert_same_metrics
-from zoo import list_models
-from zoo.tasks import improvement_mode
+
+from zoo import ZooError, list_models
+from zoo.tasks import get_task, improvement_mode
+from zoo.training.adaptive import check_sweeper_direction
 
 pytestmark = pytest.mark.slow
 SEARCHES = sorted(path.stem for path in (ROOT / "configs" / "hparams_search").glob("[!_]*_optuna.yaml"))
@@ -100,6 +101,7 @@ def test_an_optuna_trial_that_fails_is_recorded_and_the_search_goes_on(tmp_path)
     assert results["best_params"]["model.units"] == 16
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("search", SEARCHES)
 def test_every_search_space_names_options_of_its_model_and_the_monitor_direction(search):
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
@@ -108,11 +110,25 @@ def test_every_search_space_names_options_of_its_model_and_the_monitor_direction
     assert cfg.model.name == model
     sweeper = cfg.hydra.sweeper
     assert sweeper._target_.endswith("OptunaSweeper") and sweeper.max_failure_rate == 1.0
-    assert sweeper.direction == {"max": "maximize", "min": "minimize"}[improvement_mode(cfg.monitor)]
+    monitor = get_task(cfg.model.head).monitor  # what monitor: auto becomes with a validation split
+    assert sweeper.direction == {"max": "maximize", "min": "minimize"}[improvement_mode(monitor)]
+    check_sweeper_direction(sweeper.direction, monitor)
     for key in sweeper.params:
         group, name = key.split(".", 1)
         assert name in cfg[group], f"{search}: {key} is not an option of {group}"
 
 
+@pytest.mark.unit
 def test_every_model_has_a_search():
     assert SEARCHES == sorted(f"{name}_optuna" for name in list_models())
+
+
+@pytest.mark.unit
+def test_a_sweeper_direction_against_the_monitor_is_refused_in_one_line():
+    with pytest.raises(ZooError) as error:
+        check_sweeper_direction("maximize", "loss")
+    assert str(error.value) == (
+        "hydra.sweeper.direction=maximize, but this run monitors loss, which a better model lowers: "
+        "set hydra.sweeper.direction=minimize or another monitor."
+    )
+    check_sweeper_direction(None, "loss")

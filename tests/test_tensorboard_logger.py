@@ -1,18 +1,22 @@
 """TensorBoardLogger in-process: epoch and batch scalars, histograms, text, HParams, one run directory."""
 
+import keras
 import pytest
+from conftest import compose_config
+from model_checks import toy_batch, toy_dataset
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from conftest import compose_config
-from model_checks import toy_batch, toy_dataset
 from zoo import create_model
+from zoo.errors import ZooError
 from zoo.tasks import get_task
 from zoo.tensorboard_logger import TensorBoardLogger, flat_hparams
-from zoo.errors import ZooError
+
+pytestmark = pytest.mark.unit
 
 
 def fit_with_logger(tmp_path, **options):
+    keras.utils.set_random_seed(0)  # another test in this process may have left op determinism on, which needs a seed
     dataset = toy_dataset()
     model = create_model("last_state", dataset.spec, units=4)
     model.compile(optimizer="adam", **get_task("classify").compile_arguments())

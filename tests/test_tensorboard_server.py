@@ -12,9 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
-from zoo.adaptive import learning_rate_for
+
+from zoo.training.adaptive import learning_rate_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.tensorboard]
 

@@ -10,13 +10,19 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import (
+    ROOT,
+    compose_config,
+    run_cli,
+    run_task_in_process,
+    train_in_process,
+)
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.util import tensor_util
 
-from conftest import ROOT, compose_config, run_cli, run_task_in_process, train_in_process
 from zoo import create_model
 from zoo.data import DataSpec, model_inputs, synthetic_dataset
-from zoo.training import train
+from zoo.training.loop import train
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +34,7 @@ def scalar_tags(event_dir):
     return set(accumulator.Tags()["tensors"]) | set(accumulator.Tags()["scalars"])
 
 
+@pytest.mark.integration
 def test_smoke_run_writes_the_whole_run_directory(smoke_run):
     for relative in [
         ".hydra/config.yaml",
@@ -50,6 +57,7 @@ def test_smoke_run_writes_the_whole_run_directory(smoke_run):
     assert "epoch 1/1" in (smoke_run / "train.log").read_text()
 
 
+@pytest.mark.integration
 def test_tensorboard_events_hold_train_and_validation_loss_in_one_run(smoke_run):
     event_dir = smoke_run / "tensorboard"
     assert not [path for path in event_dir.iterdir() if path.is_dir()]  # one TensorBoard run, no train/ validation/
@@ -95,6 +103,7 @@ def _smoke_data_options(run_dir):
     return options
 
 
+@pytest.mark.integration
 def test_same_seed_repeats_metrics_exactly_and_another_seed_does_not(smoke_run, tmp_path):
     # Trained in this process: the CLI run's figures come back in another process with other state.
     again = train_in_process(tmp_path / "again", "debug=smoke")
@@ -119,6 +128,7 @@ def test_two_runs_started_together_get_their_own_directories(tmp_path):
     assert all((run_dir / "metrics.json").is_file() for run_dir in run_dirs)
 
 
+@pytest.mark.unit
 def test_train_returns_the_monitored_validation_metric(tmp_path):
     cfg = compose_config(overrides=["debug=smoke"], output_dir=tmp_path)
     value = train(cfg)
@@ -175,6 +185,7 @@ def test_a_directory_another_live_run_holds_is_refused_before_anything_is_writte
     assert [path.name for path in run_dir.iterdir()] == [".lock"]
 
 
+@pytest.mark.integration
 def test_evaluate_refuses_a_missing_run_directory(tmp_path, capsys):
     code, stderr = run_task_in_process("evaluate", [f"run_dir={tmp_path / 'nope'}"], capsys)
     assert code == 1
@@ -184,6 +195,7 @@ def test_evaluate_refuses_a_missing_run_directory(tmp_path, capsys):
     assert not (tmp_path / "nope").exists()
 
 
+@pytest.mark.integration
 def test_evaluate_refuses_a_run_without_checkpoints(smoke_run, tmp_path, capsys):
     copy = tmp_path / "copy"
     shutil.copytree(smoke_run, copy, ignore=shutil.ignore_patterns("checkpoints", "eval"))
@@ -193,6 +205,7 @@ def test_evaluate_refuses_a_run_without_checkpoints(smoke_run, tmp_path, capsys)
     assert not (copy / "eval").exists()
 
 
+@pytest.mark.integration
 def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path, capsys):
     spec = DataSpec(timesteps=64, n_features=2, n_classes=5, horizon=8)
     create_model("last_state", spec).save(tmp_path / "two_features.keras")

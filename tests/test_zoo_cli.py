@@ -5,14 +5,15 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, evaluate_in_process, train_in_process
+
 from zoo import list_models, model_info
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 # inception_time at half depth (one shortcut still): its six modules took 56 s of the suite here, three 13 s.
-SMALLER = {"inception_time": ["model.depth=3"]}
+# The slowest model trains a shallower network here, as its declared test options say.
+SMALLER = {name: [f"model.depth={model_info(name).test_options['depth']}"] for name in list_models() if "depth" in model_info(name).test_options}
 CASES = [(name, SMALLER.get(name, [])) for name in list_models()] + [("cnn_lstm", ["model.head=forecast"])]
 
 
@@ -33,6 +34,7 @@ def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
         assert evaluated["forecast"]["model"]["rmse"] == pytest.approx(forecast["model"]["rmse"], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_inspect_prints_states_weights_and_cudnn_eligibility():
     completed = subprocess.run(
         [sys.executable, "-m", "zoo.anatomy", "model=seq2seq", "model.units=8"],

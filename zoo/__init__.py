@@ -30,7 +30,13 @@ _import_keras_without_jax()
 
 from zoo import models  # noqa: E402, F401  (registers the builders)
 from zoo.errors import ZooError  # noqa: E402
-from zoo.registry import ModelInfo, create_model, list_models, model_info, register_model  # noqa: E402
+from zoo.registry import (  # noqa: E402
+    ModelInfo,
+    create_model,
+    list_models,
+    model_info,
+    register_model,
+)
 from zoo.tasks import get_task  # noqa: E402
 
 __all__ = ["ModelInfo", "ZooError", "create_model", "get_task", "list_models", "load_run", "model_info", "register_model"]
@@ -39,4 +45,4 @@ from zoo.config import register_resolvers  # noqa: E402
 
 register_resolvers()
 
-from zoo.trained_run import load_run  # noqa: E402  (reads configs, so after the resolvers)
+from zoo.runs.loading import load_run  # noqa: E402  (reads configs, so after the resolvers)

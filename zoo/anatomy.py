@@ -3,9 +3,9 @@
 import hydra
 import keras
 
-from zoo.assemble import build_dataset, build_model
 from zoo.cli import run_task
-from zoo.device import cudnn_problems
+from zoo.training.builders import build_dataset, build_model
+from zoo.training.device import cudnn_problems
 
 GATES = {"LSTM": 4, "GRU": 3}
 

@@ -10,7 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
 from zoo.errors import ZooError
-from zoo.resume import TrainingInterrupted
+from zoo.training.resume import TrainingInterrupted
 
 # What Hydra writes before the task starts; a directory holding nothing else never trained.
 _HYDRA_START_FILES = {".hydra", ".lock", "train.log", "evaluate.log", "anatomy.log", "predict.log", "export.log"}

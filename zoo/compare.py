@@ -13,9 +13,10 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from zoo.errors import ZooError
-from zoo.markdown import markdown_table
-from zoo.run_directory import RunDirectory
-from zoo.tasks import get_task, improvement_mode, monitored_value
+from zoo.runs.directory import RunDirectory
+from zoo.tasks import improvement_mode, monitored_value
+from zoo.tasks.markdown import markdown_table
+from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import flat_hparams
 
 
@@ -58,7 +59,7 @@ def compare_runs(paths):
                 "hparams": flat_hparams(OmegaConf.load(run.config)),
                 "monitor": monitor,
                 "monitored": monitored_value(metrics),
-                "headline": get_task(metrics["task"]).headline(metrics, evaluation),
+                "headline": get_report(metrics["task"]).headline(metrics, evaluation),
             }
         )
     keys = sorted({key for r in records for key in r["hparams"]})
@@ -80,10 +81,15 @@ def compare_runs(paths):
     return header, rows
 
 
-def main(argv=None):
+def argument_parser():
+    """Returns the command line's parser (the docs' commands are checked against it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="run directories or directories holding runs (sweeps)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = argument_parser().parse_args(argv)
     try:
         header, rows = compare_runs(args.paths)
     except ZooError as error:

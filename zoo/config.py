@@ -10,14 +10,17 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from zoo.adaptive import is_auto
-from zoo.device import DEVICES, PRECISIONS
-from zoo.distribution import for_process
 from zoo.errors import ZooError
-from zoo.registry import model_info
-from zoo.run_directory import resume_command
-from zoo.tasks import get_task, improvement_mode
-from zoo.validation import boolean, non_negative_int, one_of, positive_int, positive_number
+from zoo.runs.directory import resume_command
+from zoo.training.adaptive import is_auto
+from zoo.training.device import DEVICES, PRECISIONS
+from zoo.validation import (
+    boolean,
+    non_negative_int,
+    one_of,
+    positive_int,
+    positive_number,
+)
 
 # What a saved run config may instantiate (evaluation and resume read configs from disk: data, not code).
 ZOO_TARGETS = (
@@ -31,36 +34,16 @@ ZOO_TARGETS = (
 
 
 def register_resolvers():
-    """Registers the resolvers configs use to read the zoo's own rules instead of repeating them.
+    """Registers the three resolvers the configs need from outside OmegaConf.
 
-    `${zoo.monitor:<head>}` is the head's monitored validation metric, `${zoo.mode:<metric>}` the
-    direction it improves in ("max" or "min"; `${zoo.direction:<metric>}` as Optuna says it:
-    "maximize" or "minimize"), `${zoo.default_head:<model>}` the first head the
-    model registered, `${zoo.normalize:<head>}` the default `data.normalize`, `${zoo.cwd:}`
-    the directory the command was started from, `${zoo.backend:}` the Keras backend this process
-    runs, `${zoo.for_process:<strategy>,<process_id>,<path>}` where a process after the first of a
-    data_parallel run keeps a file of the run directory, and `${zoo.resume_or:${resume},<value>}` /
-    `${zoo.unless_resume:${resume},<value>}` what Hydra uses when a command resumes a run (its
+    `${zoo.cwd:}` is the directory the command was started from (Hydra's own `runtime.cwd` is not
+    set yet when `paths` resolve in a compose); `${zoo.resume_or:${resume},<value>}` and
+    `${zoo.unless_resume:${resume},<value>}` are what Hydra uses when a command resumes a run (its
     directory; no new `.hydra/`).
     """
     OmegaConf.register_new_resolver("zoo.cwd", os.getcwd, replace=True)
-    OmegaConf.register_new_resolver("zoo.backend", keras.backend.backend, replace=True)
-    OmegaConf.register_new_resolver("zoo.for_process", for_process, replace=True)
-    OmegaConf.register_new_resolver("zoo.monitor", lambda head: get_task(head).monitor, replace=True)
-    OmegaConf.register_new_resolver("zoo.mode", improvement_mode, replace=True)
-    OmegaConf.register_new_resolver("zoo.direction", lambda metric: {"max": "maximize", "min": "minimize"}[improvement_mode(metric)], replace=True)
-    OmegaConf.register_new_resolver("zoo.normalize", default_normalization, replace=True)
-    OmegaConf.register_new_resolver("zoo.default_head", lambda name: model_info(name).default_head, replace=True)
     OmegaConf.register_new_resolver("zoo.resume_or", lambda resume, default: resume or default, replace=True)
     OmegaConf.register_new_resolver("zoo.unless_resume", lambda resume, value: None if resume else value, replace=True)
-
-
-def default_normalization(head):
-    """The default `data.normalize` for a head: "series" (the UCR convention), "global" for forecasts.
-
-    A forecast is scored in the original units, which per-series scaling of the future would hide.
-    """
-    return "global" if head == "forecast" else "series"
 
 
 def check_required(cfg):
@@ -77,7 +60,7 @@ def check_normalization(cfg):
     if cfg.model.get("head") == "forecast" and cfg.data.get("normalize") == "series":
         raise ZooError(
             "data.normalize=series scales each series by its own statistics, which a forecast in the original "
-            "units cannot undo: set data.normalize=global (the default for model.head=forecast) or none."
+            "units cannot undo: set data.normalize=global (what auto chooses for model.head=forecast) or none."
         )
 
 
@@ -222,6 +205,13 @@ def _targets(node):
     elif isinstance(node, ListConfig):
         for item in node:
             yield from _targets(item)
+
+
+def sweeper_direction():
+    """Returns the running sweeper's `direction` ("maximize", "minimize"), or None outside an optimizing sweep."""
+    if HydraConfig.initialized():
+        return HydraConfig.get().sweeper.get("direction")
+    return None
 
 
 def group_choice(group, fallback):

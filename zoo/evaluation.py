@@ -4,18 +4,19 @@ import logging
 
 import keras
 
-from zoo.assemble import build_dataset
 from zoo.config import check_required, read_run_config
 from zoo.data import Standardizer
 from zoo.data.pipeline import input_names, model_inputs
-from zoo.device import configure_device
 from zoo.errors import ZooError
-from zoo.figures import attention_figure
-from zoo.prediction import evaluate_splits
+from zoo.inference import evaluate_splits
 from zoo.registry import model_info
-from zoo.run_directory import RunDirectory, load_checkpoint
+from zoo.runs.directory import RunDirectory, load_checkpoint
 from zoo.tasks import get_task
+from zoo.tasks.figures import attention_figure
+from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import write_run_summaries
+from zoo.training.builders import build_dataset
+from zoo.training.device import configure_device
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,9 @@ def score_test_split(run, model, dataset, task, path, batch_size):
     """
     run.eval_dir.mkdir(exist_ok=True)
     keras_metrics = evaluate_splits(model, dataset, task, batch_size, splits=("test",))["test"]
-    scores, sections, figures = task.evaluate(model, dataset, run.read_classes(), batch_size, run.eval_dir)
-    report = {"checkpoint": str(path), "model": model.name, "task": task.name, "test": keras_metrics, task.report_key: scores}
+    head_report = get_report(task.name)
+    scores, sections, figures = head_report.evaluate(model, dataset, run.read_classes(), batch_size, run.eval_dir)
+    report = {"checkpoint": str(path), "model": model.name, "task": task.name, "test": keras_metrics, head_report.report_key: scores}
     attention_weights = model_info(model.name).attention_weights
     if attention_weights is not None:
         split = dataset.test
@@ -139,7 +141,7 @@ def write_report(run, report, markdown, figures, task):
             run.tensorboard,
             scalars={
                 **{f"eval/test_{name}": value for name, value in report["test"].items()},
-                **task.summary_scalars(report[task.report_key]),
+                **get_report(task.name).summary_scalars(report[get_report(task.name).report_key]),
             },
             images={f"eval/{name}": figure for name, figure in figures.items()},
             texts={"eval/report": markdown},

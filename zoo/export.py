@@ -18,10 +18,9 @@ import numpy as np
 
 from zoo.cli import run_task
 from zoo.config import check_required
-from zoo.device import configure_device
 from zoo.errors import ZooError
-from zoo.models.seq2seq import decoding_model
-from zoo.trained_run import load_run
+from zoo.runs.loading import load_run
+from zoo.training.device import configure_device
 from zoo.validation import one_of
 
 log = logging.getLogger(__name__)
@@ -29,12 +28,9 @@ log = logging.getLogger(__name__)
 FORMATS = {"saved_model": ("tf_saved_model", ""), "onnx": ("onnx", ".onnx")}
 
 
-def export_models(model, forecaster):
-    """Returns `{artifact name: model}` to export: the model, or seq2seq's autoregressive inference graph."""
-    if forecaster is None:
-        parts = {"model": model}
-    else:
-        parts = {"model": decoding_model(model, horizon=model.outputs[0].shape[1])}
+def export_models(model, serving_model):
+    """Returns `{artifact name: model}` to export: the model, or the serving graph its registry entry gives."""
+    parts = {"model": model if serving_model is None else serving_model(model)}
     for part in parts.values():
         # Keras exports only models that have been called since they were built or loaded.
         # Open lengths take the fixed length of a model whose series length is fixed (cnn_lstm), else 2.
@@ -73,7 +69,7 @@ def export_run(cfg):
     export_dir.mkdir(exist_ok=True)
     stem = Path(cfg.ckpt).stem
     written = []
-    for part, model in export_models(run.model, run.info.forecaster).items():
+    for part, model in export_models(run.model, run.info.serving_model).items():
         name = stem if part == "model" else f"{stem}_{part}"
         written.append(export_one(model, export_dir / f"{name}{suffix or '_saved_model'}", keras_format))
     for path in written:

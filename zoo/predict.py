@@ -20,10 +20,10 @@ from zoo.data.npz_format import read_npz
 from zoo.data.raw import apply_missing_policy
 from zoo.data.text_files import read_utf8
 from zoo.data.ts_format import read_ts
-from zoo.device import configure_device
 from zoo.errors import ZooError
-from zoo.run_directory import write_text_atomically
-from zoo.trained_run import load_run
+from zoo.runs.directory import write_text_atomically
+from zoo.runs.loading import load_run
+from zoo.training.device import configure_device
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def check_labels(raw, run):
 
 def prediction_table(raw, run, outputs):
     """Returns the CSV text: an `id` column, then the task's columns."""
-    header, values = run.task.columns(outputs, run.classes, run.feature_names)
+    header, values = run.report.columns(outputs, run.classes, run.feature_names)
     ids = raw.ids or [str(index) for index in range(len(raw.series))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -18,32 +18,31 @@ class ModelInfo:
         name: str. The registry key, the builder's name and the built model's name.
         builder: the builder function `builder(spec, **options)`.
         heads: tuple of the heads (tasks) it can be built with; the first is its default.
-        variable_length: bool. Honours a padding mask (right-padded series of different lengths).
-        static_inputs: bool. Takes static covariates.
+        recurrent: bool. Takes the shared recurrent options (`**recurrent`: cell, units, num_layers,
+            dropout, bidirectional, static_mode).
         fixed_length: bool. Its input length is fixed to the training length (else `None`: any length).
         forecaster: optional function `(model, inputs, horizon, batch_size) -> (n, horizon, features)`
             that forecasts without the truth (seq2seq's autoregressive decoding). None: `model.predict`.
+        serving_model: optional function `model -> keras.Model` that serves the trained model
+            without the truth (seq2seq's whole decoding graph); export writes it. None: the model itself.
         attention_weights: optional function `model -> keras.Model` whose outputs are
             `{"prediction", "attention_weights"}`.
+        test_options: the builder options that make it small enough for the registry-wide toy tests.
     """
 
     name: str
     builder: Callable
     heads: tuple = ALL_HEADS
-    variable_length: bool = True
-    static_inputs: bool = True
+    recurrent: bool = False
     fixed_length: bool = False
     forecaster: Optional[Callable] = None
+    serving_model: Optional[Callable] = None
     attention_weights: Optional[Callable] = None
+    test_options: dict = dataclasses.field(default_factory=dict)
 
     @property
     def default_head(self):
         return self.heads[0]
-
-    @property
-    def recurrent(self):
-        """Whether the builder takes the shared recurrent options (`**recurrent`): cell, units, ..."""
-        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(self.builder).parameters.values())
 
     @property
     def decoding(self):
@@ -52,8 +51,8 @@ class ModelInfo:
 
     def options(self):
         """Returns the names of the keyword options the builder takes (`head`, `units`, ...)."""
-        # Late import: the shared recurrent options live with the backbone, which imports the registry's users.
-        from zoo.models.backbone import RecurrentOptions
+        # Late import: the shared recurrent options live with the recurrent encoder, which imports the registry's users.
+        from zoo.models.recurrent import RecurrentOptions
 
         names = set()
         for parameter in list(inspect.signature(self.builder).parameters.values())[1:]:
@@ -89,7 +88,7 @@ def list_models(pattern="*", **requirements):
     Args:
         pattern: str. Glob on the name.
         **requirements: `head="forecast"` keeps models with that head; any other `ModelInfo`
-            field keeps models whose value equals it (`variable_length=True`).
+            field keeps models whose value equals it (`recurrent=True`).
     """
     names = []
     for name, info in _MODELS.items():

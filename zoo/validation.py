@@ -34,12 +34,19 @@ def positive_number(name, value):
 
 def fraction(name, value, *, upper_inclusive=False):
     """Returns `value` if it lies in [0, 1) (or [0, 1]), else raises a ZooError naming `name`."""
-    upper_ok = value <= 1 if upper_inclusive else value < 1
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value and upper_ok):
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (is_number and 0 <= value and (value <= 1 if upper_inclusive else value < 1)):  # type first, then range
         interval = "[0, 1]" if upper_inclusive else "[0, 1)"
         raise ZooError(
             f"Received an invalid value for {name}, expected a number in {interval}, got {value!r}."
         )
+    return value
+
+
+def non_negative_number(name, value):
+    """Returns `value` if it is a number >= 0, else raises a ZooError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ZooError(f"Received an invalid value for {name}, expected a number >= 0, got {value!r}.")
     return value
 
 

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES
+
 from zoo.data import ts_dataset
 from zoo.data.raw import RawSeries, apply_missing_policy, assemble_dataset
 from zoo.errors import ZooError
+
+pytestmark = pytest.mark.unit
 
 
 def raw(series, labels=None, source="train.ts", **extra):

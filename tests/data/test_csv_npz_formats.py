@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES
+
 from zoo.data.csv_format import read_long_csv
 from zoo.data.npz_format import read_npz
 from zoo.errors import ZooError
+
+pytestmark = pytest.mark.unit
 
 COLUMNS = dict(id_column="id", time_column="t", feature_columns=["a", "b"], label_column="y", static_columns=["gain"])
 

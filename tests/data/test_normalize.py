@@ -2,12 +2,15 @@
 
 import numpy as np
 import pytest
-
 from conftest import compose_config
+
 from zoo import ZooError
 from zoo.config import check_normalization
 from zoo.data import SeriesSplit, Standardizer
 from zoo.data.dataset import prepare_dataset
+from zoo.runs.directory import write_json_atomically
+
+pytestmark = pytest.mark.unit
 
 
 def raw_split(seed=0):
@@ -54,7 +57,7 @@ def test_none_keeps_the_series_in_their_units():
 def test_the_choice_survives_scaler_json(tmp_path):
     split = raw_split()
     scaler = Standardizer.fit(split, "series")
-    scaler.save(tmp_path / "scaler.json")
+    write_json_atomically(tmp_path / "scaler.json", scaler.to_dict())  # as a run writes it
     reloaded = Standardizer.load(tmp_path / "scaler.json")
     assert reloaded.normalize == "series" and reloaded.allclose(scaler)
     assert not reloaded.allclose(Standardizer.fit(split, "global"))

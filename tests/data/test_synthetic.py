@@ -7,6 +7,9 @@ from zoo.data import synthetic_dataset
 from zoo.data.dataset import Standardizer, prepare_dataset, split_indices
 from zoo.data.synthetic import WAVEFORMS, generate_series
 from zoo.errors import ZooError
+from zoo.runs.directory import write_json_atomically
+
+pytestmark = pytest.mark.unit
 
 SMALL = dict(n_samples=200, length=32, n_features=2, n_classes=4, noise=0.2, horizon=5)
 
@@ -56,7 +59,7 @@ def test_scaling_uses_training_statistics_only():
 
 def test_scaler_round_trips_through_json(tmp_path):
     scaler = synthetic_dataset(**SMALL, seed=0).scaler
-    scaler.save(tmp_path / "scaler.json")
+    write_json_atomically(tmp_path / "scaler.json", scaler.to_dict())  # as a run writes it
     loaded = Standardizer.load(tmp_path / "scaler.json")
     np.testing.assert_allclose(loaded.mean, scaler.mean)
     np.testing.assert_allclose(loaded.std, scaler.std)

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES
+
 from zoo.data.ts_format import read_ts
 from zoo.errors import ZooError
+
+pytestmark = pytest.mark.unit
 
 HEADER = """# comment lines are skipped
 @problemName Toy
@@ -88,8 +90,8 @@ def test_missing_file_is_named(tmp_path):
         read_ts(tmp_path / "nope.ts")
 
 
-def test_the_readme_example_parses(tmp_path):
-    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+def test_the_docs_example_parses(tmp_path):
+    readme = (EXAMPLES.parents[1] / "docs" / "data.md").read_text()
     snippet = readme.split("A `.ts` file looks like this")[1].split("```")[1]
     raw = read_ts(write(tmp_path, snippet.strip() + "\n"))
     assert [s.shape for s in raw.series] == [(4, 2), (3, 2)] and raw.labels == ["sine", "damped"]

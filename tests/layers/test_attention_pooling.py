@@ -2,8 +2,11 @@
 
 import keras
 import numpy as np
+import pytest
 
 from zoo.layers import AttentionPooling
+
+pytestmark = pytest.mark.unit
 
 
 def test_weights_sum_to_one_and_context_is_the_weighted_sum():

@@ -2,9 +2,19 @@
 
 import keras
 import numpy as np
-
+import pytest
 from layer_checks import run_layer_test
-from zoo.layers import AttentionPooling, ConcatenateStatic, DownsampleMask, LastValidStep, MaskSteps, PadSteps
+
+from zoo.layers import (
+    AttentionPooling,
+    ConcatenateStatic,
+    DownsampleMask,
+    LastValidStep,
+    MaskSteps,
+    PadSteps,
+)
+
+pytestmark = pytest.mark.unit
 
 RNG = np.random.default_rng(0)
 VALUES = RNG.normal(size=(2, 5, 4)).astype("float32")

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from keras import ops
 
+pytestmark = pytest.mark.unit
+
 BATCH, STEPS, FEATURES, UNITS = 2, 5, 3, 4
 
 

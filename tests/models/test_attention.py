@@ -1,10 +1,13 @@
 """attention: per-step outputs scored by shared weights; weights reachable for plotting."""
 
 import numpy as np
-
+import pytest
 from model_checks import check_model, toy_dataset
+
 from zoo.data import model_inputs
 from zoo.models.attention import attention_weights_model
+
+pytestmark = pytest.mark.unit
 
 
 def test_attention_weights_are_per_step_and_sum_to_one():

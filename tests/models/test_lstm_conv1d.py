@@ -3,8 +3,9 @@
 import keras
 import numpy as np
 import pytest
-
 from model_checks import check_model
+
+pytestmark = pytest.mark.unit
 
 
 @pytest.mark.parametrize(

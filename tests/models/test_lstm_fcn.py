@@ -3,9 +3,11 @@
 import keras
 import numpy as np
 import pytest
-
 from model_checks import assert_reload_predicts_identically, check_model, toy_dataset
+
 from zoo import ZooError, create_model
+
+pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(scope="module")

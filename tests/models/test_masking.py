@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 import pytest
-
 from model_checks import check_model, default_task, small_options, toy_dataset
+
 from zoo import list_models, model_info
 from zoo.models.seq2seq import autoregressive_forecast
+
+pytestmark = pytest.mark.unit
 
 LENGTHS = [12, 9, 5, 4]
 
@@ -72,6 +74,7 @@ def alone(model, name, series, length):
     return predict(model, name, single, np.arange(steps)[None, :] < length)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name, options", VARIANTS, ids=[f"{n}-{'-'.join(map(str, o.values())) or 'default'}" for n, o in VARIANTS])
 def test_padded_batch_predicts_like_each_series_alone(trained_models, name, options):
     model = trained_models(name, **{**OPTIONS.get(name, {}), **options})

@@ -1,15 +1,22 @@
 """Registry-wide: every model builds, trains a step without NaNs, saves and reloads in a fresh process."""
 
+import inspect
 import subprocess
 import sys
 
 import keras
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from model_checks import check_model, default_task, small_options, toy_batch, toy_dataset
-from zoo import ZooError, create_model, list_models
+from model_checks import (
+    check_model,
+    default_task,
+    small_options,
+    toy_batch,
+    toy_dataset,
+)
+
+from zoo import ZooError, create_model, list_models, model_info
 from zoo.layers import (
     AttentionPooling,
     AutoregressiveLoop,
@@ -19,6 +26,8 @@ from zoo.layers import (
     MaskSteps,
     PadSteps,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def test_list_models_and_patterns():
@@ -32,6 +41,7 @@ def test_unknown_model_lists_the_available_ones():
         create_model("transformer", toy_dataset().spec)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list_models())
 def test_default_model_builds_trains_and_is_named_after_its_key(name):
     model = check_model(name, default_task(name), graph=True)
@@ -60,6 +70,7 @@ def test_bad_shared_options_are_named(name, option, value, message):
         create_model(name, toy_dataset().spec, **{option: value})
 
 
+@pytest.mark.slow
 def test_every_model_reloads_in_a_fresh_process_with_identical_predictions(tmp_path):
     dataset = toy_dataset()
     expected = {}
@@ -128,3 +139,10 @@ def test_no_model_uses_lambda_layers():
     for name in list_models():
         model = create_model(name, spec)
         assert not [layer for layer in model.layers if isinstance(layer, keras.layers.Lambda)], name
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_a_model_declares_recurrent_exactly_when_it_takes_the_shared_recurrent_options(name):
+    parameters = inspect.signature(model_info(name).builder).parameters.values()
+    assert model_info(name).recurrent == any(p.kind is p.VAR_KEYWORD for p in parameters)
+    assert set(model_info(name).test_options) <= model_info(name).options()

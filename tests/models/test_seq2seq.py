@@ -3,12 +3,17 @@
 import keras
 import numpy as np
 import pytest
-
 from model_checks import check_model, toy_dataset
+
 from zoo import ZooError, create_model
 from zoo.data.pipeline import last_valid_step, model_inputs, teacher_inputs
-from zoo.prediction import predict
-from zoo.models.seq2seq import autoregressive_forecast, decode_steps, encode, inference_models
+from zoo.inference import predict
+from zoo.models.seq2seq import (
+    autoregressive_forecast,
+    inference_models,
+)
+
+pytestmark = pytest.mark.unit
 
 VARIANTS = {
     "lstm": {},
@@ -24,6 +29,7 @@ def dataset():
     return toy_dataset()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
 def test_stepwise_decoding_with_teacher_inputs_equals_teacher_forced_output(dataset, options):
     model = check_model("seq2seq", "forecast", dataset=dataset, units=5, **options)
@@ -46,6 +52,39 @@ def test_encoder_hands_over_every_layers_states(dataset, options):
     assert len(states) == per_layer * layers
     assert all(tuple(s.shape) == (len(dataset.test), width) for s in states)
     assert len(decoder.outputs) == 1 + per_layer * layers
+
+
+def encode(encoder, inputs):
+    """The oracle's encoder step: runs the inference encoder; returns its states as a list of arrays (one per state, every layer)."""
+    states = encoder.predict_on_batch(inputs)
+    # A functional model with a single output returns it bare, not in a list.
+    return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
+def decode_steps(decoder, states, first_step, horizon, teacher_inputs=None):
+    """The oracle: runs the one-step decoder `horizon` times from Python.
+
+    Args:
+        decoder: the one-step decoder from `inference_models`.
+        states: list of state arrays from the encoder.
+        first_step: array `(batch, n_features)`: the last observed value.
+        horizon: int. Steps to predict.
+        teacher_inputs: optional `(batch, horizon, n_features)`; if given, step t is fed
+            `teacher_inputs[:, t]` instead of the previous prediction (for checking).
+
+    Returns:
+        Array `(batch, horizon, n_features)`.
+    """
+    step = np.asarray(first_step, dtype="float32")[:, None, :]
+    predictions = []
+    for t in range(horizon):
+        if teacher_inputs is not None:
+            step = teacher_inputs[:, t : t + 1]
+        # predict_on_batch runs a compiled function: far faster than eager calls in this loop.
+        prediction, *states = decoder.predict_on_batch([step, *states])
+        predictions.append(prediction)
+        step = prediction
+    return np.concatenate(predictions, axis=1)
 
 
 def test_autoregressive_forecast_feeds_back_its_own_predictions(dataset):
@@ -78,6 +117,7 @@ def test_seq2seq_refuses_a_classify_head(dataset):
         create_model("seq2seq", dataset.spec, head="classify")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
 @pytest.mark.parametrize("data", ["equal_length", "masked_with_static"])
 def test_the_compiled_decoding_loop_equals_calling_the_one_step_decoder_from_python(options, data):

@@ -3,10 +3,19 @@
 import keras
 import numpy as np
 import pytest
+from model_checks import (
+    assert_reload_predicts_identically,
+    check_model,
+    default_task,
+    small_options,
+    toy_batch,
+    toy_dataset,
+)
 
-from model_checks import assert_reload_predicts_identically, check_model, default_task, small_options, toy_batch, toy_dataset
 from zoo import ZooError, create_model, list_models
 from zoo.layers import ConcatenateStatic
+
+pytestmark = pytest.mark.unit
 
 MODES = ["concat", "initial_state"]
 
@@ -21,6 +30,7 @@ def dataset():
     return data
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", list_models(recurrent=True))
 def test_static_features_train_and_change_the_prediction(dataset, name, mode, tmp_path):

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.run_directory import write_json_atomically
 from zoo.validation import fraction, one_of
 
 
@@ -208,13 +207,9 @@ class Standardizer:
             arrays[key] = None if arrays.get(key) is None else float(arrays[key])
         return cls(**arrays)
 
-    def save(self, path):
-        """Writes the statistics as JSON to `path`, atomically."""
-        write_json_atomically(path, self.to_dict())
-
     @classmethod
     def load(cls, path):
-        """Reads statistics written by `save`, refusing a file that does not hold them in one line."""
+        """Reads statistics as `RunDirectory.write_json` writes them (`scaler.json`), refusing a file that does not hold them in one line."""
         try:
             return cls.from_dict(json.loads(Path(path).read_bytes().decode("utf-8")))
         except (UnicodeDecodeError, ValueError, TypeError, AttributeError) as error:

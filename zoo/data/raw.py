@@ -5,9 +5,9 @@ import logging
 
 import numpy as np
 
-from zoo.adaptive import validation_fraction_for
 from zoo.data.dataset import SeriesSplit, prepare_dataset, split_indices
 from zoo.errors import ZooError
+from zoo.training.adaptive import validation_fraction_for
 from zoo.validation import non_negative_int, one_of, positive_int
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def assemble_dataset(
         train: RawSeries from the training file.
         test: RawSeries from the test file, or None.
         horizon: int. Steps held out at the end of each series for forecasting.
-        val_fraction: float, or "auto" for `zoo.adaptive.validation_fraction_for`'s rule. Share
+        val_fraction: float, or "auto" for `zoo.training.adaptive.validation_fraction_for`'s rule. Share
             of training series used for validation.
         test_fraction: float. Share used for test when there is no test file.
         missing: str. The missing-value policy of `apply_missing_policy`.

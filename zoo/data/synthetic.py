@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from zoo.adaptive import validation_fraction_for
 from zoo.data.dataset import SeriesSplit, prepare_dataset, split_indices
 from zoo.errors import ZooError
-from zoo.validation import non_negative_int, positive_int
+from zoo.training.adaptive import validation_fraction_for
+from zoo.validation import fraction, non_negative_int, non_negative_number, positive_int
 
 # Ordered from most to least distinct: n_classes takes the first ones, and triangle vs sine is the hardest pair.
 WAVEFORMS = ("sine", "square", "sawtooth", "chirp", "damped_sine", "triangle")
@@ -57,9 +57,8 @@ def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon,
     positive_int("horizon", horizon)
     non_negative_int("n_static", n_static)
     non_negative_int("seed", seed)
-    if noise < 0:
-        raise ZooError(f"Received an invalid value for noise, expected a number >= 0, got {noise!r}.")
-    if not 2 <= n_classes <= len(WAVEFORMS):
+    non_negative_number("noise", noise)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or not 2 <= n_classes <= len(WAVEFORMS):
         raise ZooError(
             f"Received an invalid value for n_classes, expected an integer in [2, {len(WAVEFORMS)}] "
             f"(one class per waveform family: {', '.join(WAVEFORMS)}), got {n_classes!r}."
@@ -134,8 +133,9 @@ def synthetic_dataset(
     Returns:
         A SeriesDataset whose class names are the waveform families.
     """
+    fraction("test_fraction", test_fraction)  # before it sizes the validation split
     if max_series is not None:
-        n_samples = min(n_samples, positive_int("max_series", max_series))
+        n_samples = min(positive_int("n_samples", n_samples), positive_int("max_series", max_series))
     samples = generate_series(
         n_samples=n_samples,
         length=length,

@@ -3,7 +3,8 @@
 import keras
 
 from zoo.layers import AttentionPooling
-from zoo.models.backbone import RecurrentOptions, series_backbone, series_inputs
+from zoo.models.inputs import series_inputs
+from zoo.models.recurrent import RecurrentOptions, series_encoder
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import positive_int
@@ -22,7 +23,7 @@ def attention_weights_model(model):
     return keras.Model(model.inputs, {"prediction": model.outputs[0], "attention_weights": weights})
 
 
-@register_model(attention_weights=attention_weights_model)
+@register_model(recurrent=True, test_options={"units": 4}, attention_weights=attention_weights_model)
 def attention(spec, *, head="classify", attention_units=32, **recurrent):
     """Builds an LSTM whose `(batch, timesteps, units)` output is pooled by learned attention weights.
 
@@ -44,9 +45,9 @@ def attention(spec, *, head="classify", attention_units=32, **recurrent):
     options = RecurrentOptions(**recurrent)
     positive_int("attention_units", attention_units)
     inputs = series_inputs(spec)
-    backbone = series_backbone(inputs, options, return_sequences=True)
-    mask = backbone["mask"]
-    context, _ = AttentionPooling(attention_units, name="attention_pooling")(backbone["output"], mask=mask)
+    encoded = series_encoder(inputs, options, return_sequences=True)
+    mask = encoded["mask"]
+    context, _ = AttentionPooling(attention_units, name="attention_pooling")(encoded["output"], mask=mask)
     outputs = get_task(head).output(context, spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="attention")
 

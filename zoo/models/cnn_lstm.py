@@ -4,13 +4,14 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import DownsampleMask, PadSteps
-from zoo.models.backbone import RecurrentOptions, input_features, recurrent_backbone, series_inputs
+from zoo.models.inputs import series_inputs
+from zoo.models.recurrent import RecurrentOptions, input_features, recurrent_encoder
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import positive_int
 
 
-@register_model(fixed_length=True)
+@register_model(recurrent=True, test_options={"units": 4}, fixed_length=True)
 def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_size=2, **recurrent):
     """Builds `(batch, T, F)` -> `(batch, n_sub, T / n_sub, F)` -> TimeDistributed Conv1D, pooling,
     Flatten -> `(batch, n_sub, features)` -> LSTM -> head.
@@ -70,8 +71,8 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
     x = keras.layers.TimeDistributed(keras.layers.Flatten(), name="subsequence_flatten")(x)
     subsequence_mask = None if mask is None else DownsampleMask(sub_length, name="subsequence_mask")(mask)
     # === Recurrence over the sub-sequence features ===
-    backbone = recurrent_backbone(
+    encoded = recurrent_encoder(
         x, options, return_sequences=False, mask=subsequence_mask, initial_state=initial_state
     )
-    outputs = get_task(head).output(backbone["output"], spec, dropout=options.dropout)
+    outputs = get_task(head).output(encoded["output"], spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="cnn_lstm")

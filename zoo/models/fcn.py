@@ -4,10 +4,10 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import MaskSteps
-from zoo.models.backbone import series_inputs
+from zoo.models.inputs import series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task
-from zoo.validation import positive_int
+from zoo.validation import fraction, positive_int
 
 # The published FCN: 128, 256 and 128 filters with kernels 8, 5 and 3.
 FCN_FILTERS = (128, 256, 128)
@@ -56,7 +56,7 @@ def check_convolution_options(filters, kernel_sizes):
     return filters, kernel_sizes
 
 
-@register_model
+@register_model(test_options={"filters": [4, 6, 4]})
 def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_SIZES, dropout=0.0):
     """Builds the fully convolutional network: Conv1D blocks, global average pooling, the head.
 
@@ -81,5 +81,5 @@ def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_S
     features = convolutional_branch(x, mask, filters=filters, kernel_sizes=kernel_sizes)
     if "static" in inputs:
         features = keras.layers.Concatenate(name="static_concat")([features, inputs["static"]])
-    outputs = get_task(head).output(features, spec, dropout=dropout)
+    outputs = get_task(head).output(features, spec, dropout=fraction("dropout", dropout))
     return keras.Model(inputs, outputs, name="fcn")

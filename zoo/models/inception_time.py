@@ -4,10 +4,10 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import MaskSteps
-from zoo.models.backbone import series_inputs
+from zoo.models.inputs import series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task
-from zoo.validation import boolean, positive_int
+from zoo.validation import boolean, fraction, positive_int
 
 
 def inception_module(x, mask, *, filters, kernel_sizes, bottleneck, name):
@@ -65,7 +65,7 @@ def shortcut(residual, x, mask, *, name):
     return x
 
 
-@register_model
+@register_model(test_options={"depth": 3, "filters": 2, "kernel_sizes": [5, 3], "bottleneck": 2})
 def inception_time(
     spec,
     *,
@@ -118,5 +118,5 @@ def inception_time(
     features = keras.layers.GlobalAveragePooling1D(name="global_average")(x, mask=mask)
     if "static" in inputs:
         features = keras.layers.Concatenate(name="static_concat")([features, inputs["static"]])
-    outputs = get_task(head).output(features, spec, dropout=dropout)
+    outputs = get_task(head).output(features, spec, dropout=fraction("dropout", dropout))
     return keras.Model(inputs, outputs, name="inception_time")

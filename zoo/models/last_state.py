@@ -2,12 +2,13 @@
 
 import keras
 
-from zoo.models.backbone import RecurrentOptions, series_backbone, series_inputs
+from zoo.models.inputs import series_inputs
+from zoo.models.recurrent import RecurrentOptions, series_encoder
 from zoo.registry import register_model
 from zoo.tasks import get_task
 
 
-@register_model
+@register_model(recurrent=True, test_options={"units": 4})
 def last_state(spec, *, head="classify", **recurrent):
     """Builds a recurrent stack whose last layer returns only its final output, `h` at the last valid step.
 
@@ -26,6 +27,6 @@ def last_state(spec, *, head="classify", **recurrent):
     """
     options = RecurrentOptions(**recurrent)
     inputs = series_inputs(spec)
-    backbone = series_backbone(inputs, options, return_sequences=False)
-    outputs = get_task(head).output(backbone["output"], spec, dropout=options.dropout)
+    encoded = series_encoder(inputs, options, return_sequences=False)
+    outputs = get_task(head).output(encoded["output"], spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="last_state")

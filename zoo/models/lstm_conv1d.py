@@ -4,7 +4,8 @@ import keras
 
 from zoo.errors import ZooError
 from zoo.layers import DownsampleMask, MaskSteps
-from zoo.models.backbone import RecurrentOptions, series_backbone, series_inputs
+from zoo.models.inputs import series_inputs
+from zoo.models.recurrent import RecurrentOptions, series_encoder
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import one_of, positive_int
@@ -12,7 +13,7 @@ from zoo.validation import one_of, positive_int
 POOLINGS = ("global_average", "global_max", "flatten")
 
 
-@register_model
+@register_model(recurrent=True, test_options={"units": 4})
 def lstm_conv1d(
     spec, *, head="classify", filters=64, kernel_size=3, pool_size=2, pooling="global_average", **recurrent
 ):
@@ -48,9 +49,9 @@ def lstm_conv1d(
         )
     # Flatten gives one weight per step, so only it needs the length fixed.
     inputs = series_inputs(spec, fixed_length=pooling == "flatten")
-    backbone = series_backbone(inputs, options, return_sequences=True)
-    mask = backbone["mask"]
-    x = backbone["output"]
+    encoded = series_encoder(inputs, options, return_sequences=True)
+    mask = encoded["mask"]
+    x = encoded["output"]
     if mask is not None:
         x = MaskSteps(name="zero_padded_outputs")([x, mask])
     x = keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu", name="time_conv")(x)

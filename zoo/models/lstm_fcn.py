@@ -3,14 +3,20 @@
 import keras
 
 from zoo.layers import AttentionPooling, MaskSteps
-from zoo.models.backbone import RecurrentOptions, input_features, recurrent_backbone, series_inputs
-from zoo.models.fcn import FCN_FILTERS, FCN_KERNEL_SIZES, check_convolution_options, convolutional_branch
+from zoo.models.fcn import (
+    FCN_FILTERS,
+    FCN_KERNEL_SIZES,
+    check_convolution_options,
+    convolutional_branch,
+)
+from zoo.models.inputs import series_inputs
+from zoo.models.recurrent import RecurrentOptions, input_features, recurrent_encoder
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import boolean, positive_int
 
 
-@register_model(fixed_length=True)
+@register_model(recurrent=True, fixed_length=True, test_options={"units": 4, "filters": [4, 6, 4]})
 def lstm_fcn(
     spec,
     *,
@@ -67,10 +73,10 @@ def lstm_fcn(
         sequence_mask = None  # the steps are now channels, all present
     else:
         sequence, sequence_mask = x, mask
-    backbone = recurrent_backbone(
+    encoded = recurrent_encoder(
         sequence, options, return_sequences=attention, mask=sequence_mask, initial_state=initial_state
     )
-    recurrent_features = backbone["output"]
+    recurrent_features = encoded["output"]
     if attention:
         recurrent_features, _ = AttentionPooling(attention_units, name="attention_pooling")(
             recurrent_features, mask=sequence_mask

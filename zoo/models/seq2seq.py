@@ -9,18 +9,11 @@ import dataclasses
 import weakref
 
 import keras
-import numpy as np
 
 from zoo.data.pipeline import input_names
 from zoo.layers import AutoregressiveLoop, LastValidStep
-from zoo.models.backbone import (
-    RecurrentOptions,
-    find_recurrent_stack,
-    input_features,
-    recurrent_stack,
-    run_recurrent_stack,
-    series_inputs,
-)
+from zoo.models.inputs import series_inputs
+from zoo.models.recurrent import RecurrentOptions, find_recurrent_stack, input_features, recurrent_stack, run_recurrent_stack
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import one_of
@@ -72,44 +65,11 @@ def inference_models(model):
     return encoder, decoder
 
 
-def encode(encoder, inputs):
-    """Runs the inference encoder; returns its states as a list of arrays (one per state, every layer)."""
-    states = encoder.predict_on_batch(inputs)
-    # A functional model with a single output returns it bare, not in a list.
-    return list(states) if isinstance(states, (list, tuple)) else [states]
-
-
-def decode_steps(decoder, states, first_step, horizon, teacher_inputs=None):
-    """Runs the one-step decoder `horizon` times.
-
-    Args:
-        decoder: the one-step decoder from `inference_models`.
-        states: list of state arrays from the encoder.
-        first_step: array `(batch, n_features)`: the last observed value.
-        horizon: int. Steps to predict.
-        teacher_inputs: optional `(batch, horizon, n_features)`; if given, step t is fed
-            `teacher_inputs[:, t]` instead of the previous prediction (for checking).
-
-    Returns:
-        Array `(batch, horizon, n_features)`.
-    """
-    step = np.asarray(first_step, dtype="float32")[:, None, :]
-    predictions = []
-    for t in range(horizon):
-        if teacher_inputs is not None:
-            step = teacher_inputs[:, t : t + 1]
-        # predict_on_batch runs a compiled function: far faster than eager calls in this loop.
-        prediction, *states = decoder.predict_on_batch([step, *states])
-        predictions.append(prediction)
-        step = prediction
-    return np.concatenate(predictions, axis=1)
-
-
 def decoding_model(model, horizon):
     """Builds seq2seq inference as one graph: encoder, last valid value, and the whole decoding loop.
 
-    Equal to `encode` then `decode_steps` (the one-step decoder called from Python), but one
-    compiled call per batch instead of one per horizon step.
+    Equal to running the one-step decoder of `inference_models` from Python (tests/models/test_seq2seq.py
+    holds that loop as the oracle), but one compiled call per batch instead of one per horizon step.
 
     Args:
         model: a trained (or reloaded) `seq2seq` model.
@@ -151,7 +111,14 @@ def autoregressive_forecast(model, inputs, horizon, batch_size=256):
     return decoding.predict({name: inputs[name] for name in names}, batch_size=batch_size, verbose=0)
 
 
-@register_model(heads=("forecast",), forecaster=autoregressive_forecast)
+def serving_graph(model):
+    """The whole autoregressive inference graph of a trained seq2seq model, for serving (no Python loop)."""
+    return decoding_model(model, horizon=model.outputs[0].shape[1])
+
+
+@register_model(
+    heads=("forecast",), recurrent=True, test_options={"units": 4}, forecaster=autoregressive_forecast, serving_model=serving_graph
+)
 def seq2seq(spec, *, head="forecast", **recurrent):
     """Builds the teacher-forced training model.
 

@@ -114,10 +114,6 @@ class RunDirectory:
         return self.path / "config.yaml"
 
     @property
-    def hydra_dir(self):
-        return self.path / ".hydra"
-
-    @property
     def scaler(self):
         return self.path / "scaler.json"
 
@@ -147,7 +143,7 @@ class RunDirectory:
 
     @property
     def backup_state(self):
-        """The resumable training state (zoo.resume.TrainingBackup)."""
+        """The resumable training state (zoo.training.resume.TrainingBackup)."""
         return self.backups / "state.npz"
 
     @property

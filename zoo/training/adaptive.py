@@ -9,25 +9,32 @@ The filled-in values are what `config.yaml`, the HParams dashboard and the log s
 - Learning rate: 3e-3 at batch 64, scaled by the square root of the batch's share of 64
   (`learning_rate_for`), the square-root rule for Adam (Malladi et al. 2022, "On the SDEs and
   Scaling Rules for Adaptive Gradient Algorithms"): about 1e-3 at batch 8 to 20. Small batches
-  give noisy gradients, and a smaller step keeps them from undoing each other. Measured with
-  lstm_fcn on OSULeaf (batch 20): 0.921 test accuracy at 3e-3, 0.971 at 1e-3.
+  give noisy gradients, and a smaller step keeps them from undoing each other (docs/adaptive-rules.md).
 - Epochs: from a budget of optimizer steps, `trainer.steps` (`epochs_for`): the number of weight
   updates, not passes over the data, is what a model needs, whatever the set's size.
 - Patience: early stopping waits a tenth of the epochs (at least 8), the learning-rate schedule a
   twentieth (at least 2) (`patience_for`). Without a validation split early stopping waits the
   whole budget: on the training loss it cannot guard against overfitting, only cut a run short
-  when the loss spikes before the schedule lowers the rate (measured: lstm_conv1d on OSULeaf
-  stopped at epoch 31 of 200 with 0.285 test accuracy, and reached 0.579 trained to the end).
+  when the loss spikes before the schedule lowers the rate.
 - Validation: a validation split is carved only when it holds at least 10 series per class
   (`validation_fraction_for`). Otherwise every training series trains the model, and the best
   checkpoint is the one with the lowest training loss, as FCN and InceptionTime choose theirs: on
   two validation series per class the accuracy jumps by whole series and picks epochs by chance.
+- Monitor: the head's validation metric (`val_accuracy` to classify, `val_loss` otherwise); without
+  a validation split, the training loss. Every callback's `mode: auto` and a sweeper's direction
+  follow the one rule of `zoo.tasks.direction` for the metric it watches.
+- Normalization: `series` (each series z-normalised per channel, the UCR convention: level and
+  scale carry no class information) to classify or regress, `global` (one scaler fitted on the
+  training split) to forecast, since forecasts are scored in the original units.
 """
 
 import logging
 import math
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
+
+from zoo.errors import ZooError
+from zoo.tasks import improvement_mode
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +101,43 @@ def validation_fraction_for(n_series, n_classes, requested=AUTO):
     return VALIDATION_SHARE if round(n_series * VALIDATION_SHARE) >= enough else 0.0
 
 
+def normalization_for(head):
+    """Returns the `data.normalize` of `auto` for a head: "global" to forecast, else "series"."""
+    return "global" if head == "forecast" else "series"
+
+
+def adapt_to_config(cfg, task):
+    """Fills the `auto` values the config alone decides, before the data is read, in place.
+
+    Args:
+        cfg: the composed training config (DictConfig), modified in place.
+        task: the Task of `cfg.model.head`: `monitor` becomes its validation metric, and
+            `data.normalize` follows the head (see the module docstring).
+    """
+    if is_auto(cfg.get("monitor")):
+        cfg.monitor = task.monitor
+    if "data" in cfg and is_auto(cfg.data.get("normalize")):
+        cfg.data.normalize = normalization_for(cfg.model.head)
+
+
+def fill_modes(cfg):
+    """Sets every callback's `mode: auto` to the direction its monitored metric improves in, in place."""
+    for callback in (cfg.get("callbacks") or {}).values():
+        if isinstance(callback, DictConfig) and is_auto(callback.get("mode")):
+            with open_dict(callback):
+                callback.mode = improvement_mode(callback.monitor)
+
+
+def check_sweeper_direction(direction, monitor):
+    """Refuses a sweeper `direction` ("maximize" or "minimize") that disagrees with how `monitor` improves."""
+    expected = {"max": "maximize", "min": "minimize"}[improvement_mode(monitor)]
+    if direction is not None and str(direction) != expected:
+        raise ZooError(
+            f"hydra.sweeper.direction={direction}, but this run monitors {monitor}, which a better model "
+            f"{'raises' if expected == 'maximize' else 'lowers'}: set hydra.sweeper.direction={expected} or another monitor."
+        )
+
+
 def adapt_to_data(cfg, dataset):
     """Fills the `auto` values of a training config from the dataset, in place, and logs them.
 
@@ -140,6 +184,7 @@ def adapt_to_data(cfg, dataset):
             share, minimum = PATIENCE_RULES.get(callback.get("_target_"), DEFAULT_PATIENCE_RULE)
             callback.patience = patience_for(trainer.epochs, share, minimum)
             lines.append(f"callbacks.{name}.patience={callback.patience} ({share:.0%} of {trainer.epochs} epochs)")
+    fill_modes(cfg)
     for line in lines:
         log.info(f"Adapted to the data: {line}.")
     return lines

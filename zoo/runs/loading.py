@@ -10,13 +10,14 @@ Example:
 
 import numpy as np
 
+from zoo.config import read_run_config
 from zoo.data.dataset import SeriesSplit, Standardizer
 from zoo.errors import ZooError
-from zoo.config import read_run_config
-from zoo.prediction import predict
+from zoo.inference import predict
 from zoo.registry import model_info
-from zoo.run_directory import RunDirectory, load_checkpoint
+from zoo.runs.directory import RunDirectory, load_checkpoint
 from zoo.tasks import get_task
+from zoo.tasks.reports import get_report
 
 
 def load_run(run_dir, ckpt="best"):
@@ -44,6 +45,7 @@ class TrainedRun:
         classes: class names by index (empty without labels).
         model: the reloaded Keras model.
         task: the Task of the run's head.
+        report: its Report (scores, outputs and CSV columns).
     """
 
     def __init__(self, run_dir, ckpt="best"):
@@ -52,6 +54,7 @@ class TrainedRun:
         self.classes = self.run.read_classes()
         self.scaler = Standardizer.load(self.run.scaler)
         self.task = get_task(self.config.model.head)
+        self.report = get_report(self.config.model.head)
         self.model = load_checkpoint(self.run.checkpoint(ckpt))
         if self.model.name != self.config.model.name:
             raise ZooError(
@@ -85,7 +88,7 @@ class TrainedRun:
             `forecast` `(n, horizon, n_features)` (forecast) or `value` `(n,)` (regress).
         """
         split = self.scaler.transform(self.prepare(series, lengths, static))
-        return self.task.outputs(predict(self.model, split, batch_size), self.scaler, self.classes)
+        return self.report.outputs(predict(self.model, split, batch_size), self.scaler, self.classes)
 
     def prepare(self, series, lengths=None, static=None):
         """Checks new series against the run's input contract and pads them; returns an unscaled SeriesSplit."""

@@ -2,7 +2,13 @@
 
 from hydra.utils import instantiate
 
-from zoo.config import accepted_options, check_options, config_group, group_choice, optimizer_class
+from zoo.config import (
+    accepted_options,
+    check_options,
+    config_group,
+    group_choice,
+    optimizer_class,
+)
 from zoo.errors import ZooError
 from zoo.registry import list_models, model_info
 

@@ -6,14 +6,11 @@ import math
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import keras
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from zoo.adaptive import adapt_to_data
-from zoo.assemble import build_callbacks, build_dataset, build_loggers, build_model, build_optimizer
 from zoo.config import (
     another_config_refusal,
     check_normalization,
@@ -21,25 +18,43 @@ from zoo.config import (
     check_trainer,
     differing_keys,
     read_run_config,
+    sweeper_direction,
 )
 from zoo.data import make_tf_dataset, make_training_dataset
 from zoo.data.pipeline import input_names
-from zoo.device import (
-    backend_name,
-    check_backend,
-    compile_model,
-    configure_device,
-    describe_cudnn,
-    resolve_jit_compile,
-    seed_everything,
-)
-from zoo.distribution import check_strategy, leave_distribution, place, prepare_devices, weights_digest
 from zoo.errors import ZooError
-from zoo.prediction import SPLITS, evaluate_splits
-from zoo.resume import TrainingBackup
-from zoo.run_directory import RunDirectory, load_checkpoint, resume_command, save_model_atomically
-from zoo.tasks import best_index, get_task, is_improvement, monitored_value
+from zoo.inference import SPLITS, evaluate_splits
+from zoo.runs.directory import (
+    RunDirectory,
+    load_checkpoint,
+    resume_command,
+)
+from zoo.tasks import best_index, get_task, monitored_value
+from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import write_run_summaries
+from zoo.training.adaptive import (
+    adapt_to_config,
+    adapt_to_data,
+    check_sweeper_direction,
+)
+from zoo.training.builders import (
+    build_callbacks,
+    build_dataset,
+    build_loggers,
+    build_model,
+    build_optimizer,
+)
+from zoo.training.callbacks import BestAndLastCheckpoint, EpochLog, StopOnNonFiniteLoss
+from zoo.training.compile import compile_model, resolve_jit_compile
+from zoo.training.device import backend_name, check_backend, configure_device, describe_cudnn, seed_everything
+from zoo.training.distribution import (
+    check_strategy,
+    leave_distribution,
+    place,
+    prepare_devices,
+    weights_digest,
+)
+from zoo.training.resume import TrainingBackup
 from zoo.validation import non_negative_int
 
 log = logging.getLogger(__name__)
@@ -61,6 +76,7 @@ def train(cfg: DictConfig) -> float:
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
     adapt_to_data(cfg, dataset)
+    check_sweeper_direction(sweeper_direction(), cfg.monitor)
     placement = place(cfg.trainer)
     if not placement.is_chief:
         run = scratch_run_directory(cfg, placement)
@@ -126,10 +142,21 @@ def check_config(cfg):
     check_required(cfg)
     non_negative_int("seed", cfg.seed)
     check_trainer(cfg.trainer)
-    check_backend(cfg.trainer.backend)
+    record_backend(cfg.trainer)
     check_strategy(cfg.trainer, cfg.trainer.backend)
+    task = get_task(cfg.model.head)
+    adapt_to_config(cfg, task)
     check_normalization(cfg)
-    return get_task(cfg.model.head)
+    return task
+
+
+def record_backend(trainer):
+    """Records the Keras backend this process runs as `trainer.backend`, refusing a config (a resumed
+    run's, or `+trainer.backend=...`) that names another: Keras picks its backend once, at import."""
+    if "backend" in trainer:
+        check_backend(trainer.backend)
+    with open_dict(trainer):
+        trainer.backend = backend_name()
 
 
 def open_run_directory(cfg):
@@ -314,7 +341,7 @@ def score_best_checkpoint(run, dataset, task, cfg, history):
         "best_epoch": best_index(monitored, cfg.monitor) + 1,
         "epochs_run": len(monitored),
         **evaluate_splits(best, dataset, task, batch_size),
-        **task.final_scores(best, dataset, batch_size),
+        **get_report(task.name).final_scores(best, dataset, batch_size),
     }
 
 
@@ -325,7 +352,7 @@ def write_results(run, cfg, task, metrics):
         final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
         write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
     log.info(f"Test metrics: {metrics['test']}")
-    line = task.log_line(metrics)
+    line = get_report(task.name).log_line(metrics)
     if line:
         log.info(line)
 
@@ -347,88 +374,3 @@ def model_summary(model):
     lines = []
     model.summary(print_fn=lambda line, line_break=True: lines.append(line), line_length=100)
     return "\n".join(lines) + "\n"
-
-
-class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops training at the first NaN or infinite loss, naming the epoch and step and what to try.
-
-    The checkpoints keep the last finite epoch's model and no `metrics.json` is written, so a
-    diverged run never looks finished (unlike `keras.callbacks.TerminateOnNaN`, which ends `fit`
-    normally).
-    """
-
-    resumed_attributes = ()  # nothing carries over between epochs
-
-    def __init__(self):
-        super().__init__()
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise ZooError(
-                f"The training loss became {float(loss)} at epoch {self._epoch + 1}, step {batch + 1}; the run stopped "
-                "and keeps its last good checkpoint: lower trainer.learning_rate, set trainer.clipnorm, "
-                "or keep trainer.precision=float32."
-            )
-
-
-class BestAndLastCheckpoint(keras.callbacks.Callback):
-    """Saves `checkpoints/last.keras` every epoch and `checkpoints/best.keras` when `monitor` improves.
-
-    Both are written atomically (a temporary file, then a rename), so a kill during a save keeps
-    the previous checkpoint. Which way `monitor` improves is `zoo.tasks.improvement_mode`'s rule.
-
-    Args:
-        run: RunDirectory.
-        monitor: str. The metric in the epoch logs, e.g. "val_accuracy".
-    """
-
-    resumed_attributes = ("best",)  # what a resumed run carries over (zoo.resume)
-
-    def __init__(self, run, monitor):
-        super().__init__()
-        self.run = run
-        self.monitor = monitor
-        self.best = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None:
-            raise ZooError(
-                f"monitor={self.monitor} is not among the metrics Keras reports ({sorted(logs or {})}): "
-                "set monitor to one of them."
-            )
-        value = float(value)
-        if value == value and is_improvement(value, self.best, self.monitor):  # value == value: not NaN
-            self.best = value
-            save_model_atomically(self.model, self.run.best_checkpoint)
-        save_model_atomically(self.model, self.run.last_checkpoint)
-
-
-class EpochLog(keras.callbacks.Callback):
-    """Logs one plain line per epoch (to the run's log file and the console)."""
-
-    resumed_attributes = ()
-
-    def __init__(self, epochs):
-        super().__init__()
-        self.epochs = epochs
-        self._started = None
-        self._first_step_logged = False
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._started = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if not self._first_step_logged:  # the start-up time python -m zoo.bench reports ends here
-            self._first_step_logged = True
-            log.info("First training step done.")
-
-    def on_epoch_end(self, epoch, logs=None):
-        values = " - ".join(f"{name} {value:.4g}" for name, value in (logs or {}).items())
-        seconds = time.perf_counter() - self._started
-        log.info(f"epoch {epoch + 1}/{self.epochs} - {values} - {seconds:.1f}s")

@@ -187,16 +187,6 @@ def process_rank(strategy, process_id=None):
     return int(process_id)
 
 
-def for_process(strategy, process_id, path):
-    """Returns `path` (inside the run directory) for process 0, and `process_<k>/<path>` for process k > 0.
-
-    So processes started with the same `hydra.run.dir` keep apart: process 0 writes the run, the
-    others their `.hydra/` and log below it. None (no `.hydra/` on resume) stays None.
-    """
-    rank = process_rank(strategy, process_id)
-    return f"process_{rank}/{path}" if rank and path is not None else path
-
-
 def weights_digest(model):
     """Returns a short SHA-256 of the model's weights, which every process logs so their equality is visible."""
     digest = hashlib.sha256()

@@ -3,7 +3,7 @@
 Imports only torch and numpy, so it runs in any environment that has them (PyTorch is never a
 dependency of the zoo):
 
-    python zoo/bench_torch.py --batch-size 64 --steps 60 [--length 64 --features 3 --units 64 --classes 5]
+    python zoo/benchmarks/torch_peer.py --batch-size 64 --steps 60 [--length 64 --features 3 --units 64 --classes 5]
 
 Prints one JSON line: training series per second over the timed steps.
 """

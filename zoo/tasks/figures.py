@@ -1,23 +1,26 @@
 """PNG figures for evaluation reports: confusion matrix, example forecasts, attention weights."""
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import (
+    Figure,  # the object API draws to files without touching pyplot's global backend
+)
 
-matplotlib.use("Agg")  # files only; no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def _subplots(*args, **kwargs):
+    figure = Figure(figsize=kwargs.pop("figsize"))
+    return figure, figure.subplots(*args, **kwargs)
 
 
 def _save(figure, path):
     figure.tight_layout()
     figure.savefig(path, dpi=90)
-    plt.close(figure)
     return path
 
 
 def confusion_matrix_figure(confusion, class_names, path):
     """Draws the confusion matrix with counts; rows are true classes. Returns `path`."""
     confusion = np.asarray(confusion)
-    figure, axis = plt.subplots(figsize=(1.2 * len(class_names) + 2, 1.1 * len(class_names) + 1.5))
+    figure, axis = _subplots(figsize=(1.2 * len(class_names) + 2, 1.1 * len(class_names) + 1.5))
     axis.imshow(confusion, cmap="Blues")
     axis.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
     axis.set_yticks(range(len(class_names)), class_names)
@@ -35,7 +38,7 @@ def forecast_figure(history, lengths, truth, forecast, naive, path, count=6, fea
     count = min(count, len(history))
     columns = 2 if count > 1 else 1
     rows = int(np.ceil(count / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 2.6 * rows), squeeze=False)
+    figure, axes = _subplots(rows, columns, figsize=(6 * columns, 2.6 * rows), squeeze=False)
     for index, axis in enumerate(axes.flat):
         if index >= count:
             axis.axis("off")
@@ -54,7 +57,7 @@ def forecast_figure(history, lengths, truth, forecast, naive, path, count=6, fea
 def attention_figure(series, lengths, weights, path, count=4):
     """Draws test series next to their attention weights over time. Returns `path`."""
     count = min(count, len(series))
-    figure, axes = plt.subplots(count, 2, figsize=(11, 2.2 * count), squeeze=False)
+    figure, axes = _subplots(count, 2, figsize=(11, 2.2 * count), squeeze=False)
     for index in range(count):
         length = lengths[index]
         series_axis, weight_axis = axes[index]

@@ -1,18 +1,21 @@
-"""Tasks: what a head predicts, how it trains and is monitored, and how it is scored, reported and logged.
+"""Reports: how each head is scored in original units, reported, logged, compared and written for users.
 
-One object per head (`classify`, `forecast`, `regress`). Code outside this module asks the task,
-never which task it is: `get_task(cfg.model.head).compile_arguments()`.
+One object per head, beside its task in `zoo.tasks.heads`: `get_report(cfg.model.head).evaluate(...)`.
 """
 
-import keras
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.figures import confusion_matrix_figure, forecast_figure
-from zoo.markdown import classification_markdown, forecast_markdown, regression_markdown
-from zoo.prediction import predict
-from zoo.registry import ALL_HEADS, model_info
-from zoo.scores import (
+from zoo.inference import predict
+from zoo.registry import model_info
+from zoo.tasks.figures import confusion_matrix_figure, forecast_figure
+from zoo.tasks.heads import TASKS
+from zoo.tasks.markdown import (
+    classification_markdown,
+    forecast_markdown,
+    regression_markdown,
+)
+from zoo.tasks.scores import (
     classification_report,
     estimate_seasons,
     forecast_report,
@@ -21,84 +24,17 @@ from zoo.scores import (
     regression_report,
 )
 
-# Metric names that grow as a model improves; every other metric (losses, errors) shrinks.
-_GROWING_METRICS = ("accuracy", "auc", "f1", "precision", "recall")
 
-
-def improvement_mode(monitor):
-    """Returns "max" for metrics that grow as a model improves (accuracy), else "min" (losses, errors).
-
-    The one rule used by checkpoints, early stopping, learning-rate schedules, compare and sweeps.
-    """
-    return "max" if monitor.removeprefix("val_").endswith(_GROWING_METRICS) else "min"
-
-
-def is_improvement(value, best, monitor):
-    """Whether `value` is strictly better than `best` (None: nothing yet) for `monitor`."""
-    if best is None:
-        return True
-    return value > best if improvement_mode(monitor) == "max" else value < best
-
-
-def best_index(values, monitor):
-    """Index of the best of `values` for `monitor`; the first one on ties."""
-    pick = max if improvement_mode(monitor) == "max" else min
-    return pick(range(len(values)), key=values.__getitem__)
-
-
-def monitored_value(metrics):
-    """Returns the monitored metric of a run's `metrics.json`: from the validation split for a
-    `val_` metric, from the training split otherwise (runs without a validation split)."""
-    monitor = metrics["monitor"]
-    split = "validation" if monitor.startswith("val_") else "train"
-    return metrics[split][monitor.removeprefix("val_")]
-
-
-class Task:
-    """What every head shares. Subclasses set the class attributes and the methods that differ.
+class Report:
+    """What every head's report shares. Subclasses set `head`, `report_key` and the methods that differ.
 
     Attributes:
-        name: the head's name in configs (`model.head`).
+        head: the head's name (`model.head`).
         report_key: the key of its scores in `metrics.json` and `eval/metrics.json`.
-        loss, metrics: what `model.compile` gets.
-        monitor: the validation metric that picks the best checkpoint by default.
     """
 
-    name = None
+    head = None
     report_key = None
-    loss = None
-    metrics = ()
-    monitor = "val_loss"
-
-    def check_data(self, spec):
-        """Raises a ZooError if data described by `spec` cannot train this head."""
-
-    def output(self, features, spec, *, dropout=0.0):
-        """Applies the head to a `(batch, dim)` feature vector; the last layer computes in float32.
-
-        Args:
-            features: tensor `(batch, dim)`.
-            spec: DataSpec.
-            dropout: float. Dropout applied to `features` first.
-
-        Returns:
-            The model's output tensor.
-        """
-        self.check_data(spec)
-        if dropout:
-            features = keras.layers.Dropout(dropout, name="head_dropout")(features)
-        return self._output_layer(features, spec)
-
-    def _output_layer(self, features, spec):
-        raise NotImplementedError
-
-    def compile_arguments(self):
-        """Returns the `loss` and `metrics` for `model.compile`."""
-        return {"loss": self.loss, "metrics": list(self.metrics)}
-
-    def targets(self, split):
-        """Returns what the model is trained to output for each series of `split`."""
-        raise NotImplementedError
 
     def final_scores(self, model, dataset, batch_size):
         """Scores in original units that `metrics.json` keeps next to Keras' metrics (may be empty)."""
@@ -143,27 +79,11 @@ class Task:
         raise NotImplementedError
 
 
-class ClassifyTask(Task):
-    """Class probabilities from a softmax; trained with sparse cross-entropy, monitored by validation accuracy."""
+class ClassifyReport(Report):
+    """Accuracy, macro-F1, per-class precision and recall, and the confusion matrix."""
 
-    name = "classify"
+    head = "classify"
     report_key = "classification"
-    loss = "sparse_categorical_crossentropy"
-    metrics = ("accuracy",)
-    monitor = "val_accuracy"
-
-    def check_data(self, spec):
-        if spec.n_classes < 2:
-            raise ZooError(
-                f"head=classify needs at least 2 class labels but the data has {spec.n_classes}: "
-                "use labelled data or set model.head=forecast (with data.horizon > 0) or model.head=regress."
-            )
-
-    def _output_layer(self, features, spec):
-        return keras.layers.Dense(spec.n_classes, activation="softmax", dtype="float32", name="classifier")(features)
-
-    def targets(self, split):
-        return split.labels
 
     def evaluate(self, model, dataset, class_names, batch_size, eval_dir):
         split = dataset.test
@@ -189,24 +109,11 @@ class ClassifyTask(Task):
         return values
 
 
-class ForecastTask(Task):
-    """The next `horizon x features` values; trained with MSE, scored in original units against naive baselines."""
+class ForecastReport(Report):
+    """MAE, RMSE, sMAPE and MASE in original units, next to the naive and seasonal-naive baselines."""
 
-    name = "forecast"
+    head = "forecast"
     report_key = "forecast"
-    loss = "mse"
-    metrics = ("mae",)
-
-    def check_data(self, spec):
-        if spec.horizon < 1:
-            raise ZooError("head=forecast needs data.horizon >= 1 future steps per series; set data.horizon.")
-
-    def _output_layer(self, features, spec):
-        flat = keras.layers.Dense(spec.horizon * spec.n_features, dtype="float32", name="forecast_dense")(features)
-        return keras.layers.Reshape((spec.horizon, spec.n_features), name="forecast")(flat)
-
-    def targets(self, split):
-        return split.future
 
     def score(self, model, dataset, batch_size, split_name="test"):
         """Scores forecasts of a split in original units, next to the naive and seasonal-naive baselines.
@@ -278,23 +185,11 @@ class ForecastTask(Task):
         )
 
 
-class RegressTask(Task):
-    """One value per series; trained with MSE, scored in original units against the training mean."""
+class RegressReport(Report):
+    """MAE and RMSE in original units, next to always predicting the training mean."""
 
-    name = "regress"
+    head = "regress"
     report_key = "regression"
-    loss = "mse"
-    metrics = ("mae",)
-
-    def check_data(self, spec):
-        if not spec.has_targets:
-            raise ZooError("head=regress needs a regression target per series; this data has none.")
-
-    def _output_layer(self, features, spec):
-        return keras.layers.Dense(1, dtype="float32", name="regressor")(features)
-
-    def targets(self, split):
-        return split.targets[:, None]
 
     def score(self, model, dataset, batch_size, split_name="test"):
         """Scores a split in original units next to always predicting the training mean.
@@ -325,13 +220,12 @@ class RegressTask(Task):
         return ["value"], outputs["value"][:, None]
 
 
-TASKS = {task.name: task for task in (ClassifyTask(), ForecastTask(), RegressTask())}
-assert tuple(TASKS) == ALL_HEADS  # the registry's list of heads and the tasks agree
+REPORTS = {report.head: report for report in (ClassifyReport(), ForecastReport(), RegressReport())}
+assert tuple(REPORTS) == tuple(TASKS)  # one report per head
 
 
-def get_task(name):
-    """Returns the task of head `name` ("classify", "forecast" or "regress")."""
-    if name not in TASKS:
-        raise ZooError(f"Received an invalid value for head, expected one of {list(TASKS)}, got {name!r}.")
-    return TASKS[name]
-
+def get_report(name):
+    """Returns the report of head `name` ("classify", "forecast" or "regress")."""
+    if name not in REPORTS:
+        raise ZooError(f"Received an invalid value for head, expected one of {list(REPORTS)}, got {name!r}.")
+    return REPORTS[name]

@@ -1,12 +1,13 @@
-"""Backend, device, precision and determinism set-up, and the cuDNN eligibility check for recurrent layers."""
+"""Backend, device, precision and determinism set-up, and the cuDNN eligibility check for recurrent layers.
 
-import contextlib
+The XLA policy (`trainer.jit_compile`) is in `zoo.training.compile`.
+"""
+
 import logging
 import os
 
 import keras
 import tensorflow as tf
-from tensorflow.python.framework import config as tf_config  # disable_op_determinism has no public name
 
 from zoo.errors import ZooError
 from zoo.validation import one_of
@@ -36,17 +37,6 @@ def check_backend(recorded):
             f"trainer.backend={recorded} but Keras runs on {running}: the backend is chosen before Python starts, "
             f"so run KERAS_BACKEND={recorded} python train.py ... instead of setting trainer.backend."
         )
-
-
-def resolve_jit_compile(value):
-    """Returns `trainer.jit_compile` with `auto` decided for the running backend.
-
-    `auto` is XLA on JAX (its compiled path; without it JAX runs op by op) and off on TensorFlow,
-    whose cuDNN LSTM kernels are not XLA-compatible.
-    """
-    if value == "auto":
-        return backend_name() == "jax"
-    return value
 
 
 def configure_device(device="auto", precision="float32", deterministic=False):
@@ -121,10 +111,8 @@ def _configure_jax_device(device, deterministic):
 def use_one_inter_op_thread():
     """On CPU, runs independent ops one after another, each op still on every core.
 
-    Measured on the 2-core machine (default model, batch 64, two alternating rounds): 5,014 to
-    5,275 series/s against 4,572 to 4,608 with TensorFlow's default pools, about 1.1x; a recurrent
-    model's step is a chain of ops, so a second inter-op thread mostly competes for the cores.
-    The results are the same numbers (the same kernels run).
+    A recurrent model's step is a chain of ops, so a second inter-op thread mostly competes for the
+    cores (docs/benchmarks.md); the results are the same numbers (the same kernels run).
     """
     try:
         tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -136,49 +124,6 @@ def seed_everything(seed, deterministic=True):
     """Seeds Python, NumPy and Keras and, if `deterministic`, makes TensorFlow ops deterministic (tf.data too on JAX)."""
     keras.utils.set_random_seed(seed)
     if deterministic:
-        tf.config.experimental.enable_op_determinism()
-
-
-# Layers whose gradient TensorFlow refuses to compile with XLA while op determinism is on.
-NO_DETERMINISTIC_XLA = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D)
-
-
-def compile_model(model, *, jit_compile, **arguments):
-    """`model.compile(jit_compile=..., **arguments)`, keeping XLA when TensorFlow runs deterministically.
-
-    Keras silently turns `jit_compile=True` off on TensorFlow whenever op determinism is on (the
-    zoo's default), since XLA has no deterministic gradient for some ops. The zoo compiles with
-    determinism paused instead, after refusing models with such a layer (max pooling), so
-    `trainer.jit_compile=true` does what it says and seeded runs still repeat exactly.
-
-    Args:
-        model: the built Keras model.
-        jit_compile: bool. XLA for the training, evaluation and prediction steps.
-        **arguments: the rest of `model.compile`'s arguments (optimizer, loss, metrics, ...).
-
-    Raises:
-        ZooError: XLA was asked for, op determinism is on, and the model has max pooling.
-    """
-    if not (jit_compile and backend_name() == "tensorflow" and tf_config.is_op_determinism_enabled()):
-        model.compile(jit_compile=jit_compile, **arguments)
-        return
-    refused = [layer.name for layer in nested_layers(model) if isinstance(layer, NO_DETERMINISTIC_XLA)]
-    if refused:
-        raise ZooError(
-            f"trainer.jit_compile=true with trainer.deterministic=true, but TensorFlow has no deterministic XLA gradient "
-            f"for the max pooling of {model.name} ({', '.join(refused)}): set trainer.deterministic=false or trainer.jit_compile=false."
-        )
-    with op_determinism_paused():  # read by Keras' compile only; the traced steps run under determinism again
-        model.compile(jit_compile=True, **arguments)
-
-
-@contextlib.contextmanager
-def op_determinism_paused():
-    """Turns TensorFlow's op determinism off inside the block and back on after it, even if the block fails."""
-    tf_config.disable_op_determinism()
-    try:
-        yield
-    finally:
         tf.config.experimental.enable_op_determinism()
 
 

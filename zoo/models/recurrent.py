@@ -1,4 +1,4 @@
-"""The recurrent backbone every architecture shares: stacked LSTM or GRU layers with named outputs."""
+"""The recurrent encoder the recurrent architectures share: options, static covariates, stacked LSTM or GRU layers."""
 
 import dataclasses
 import re
@@ -44,22 +44,6 @@ class RecurrentOptions:
         fraction("dropout", self.dropout)
         boolean("bidirectional", self.bidirectional)
         one_of("static_mode", self.static_mode, STATIC_MODES)
-
-
-def series_inputs(spec, fixed_length=False):
-    """Returns the model's inputs, keyed by name.
-
-    `series` is `(batch, timesteps, n_features)` with timesteps left open (unless `fixed_length`),
-    so a model trained on padded batches also runs on one unpadded series. Padded data adds `mask`
-    (bool `(batch, timesteps)`, True on valid steps); static covariates add `static` `(batch, n_static)`.
-    """
-    timesteps = spec.timesteps if fixed_length else None
-    inputs = {"series": keras.Input((timesteps, spec.n_features), name="series")}
-    if spec.variable_length:
-        inputs["mask"] = keras.Input((None,), dtype="bool", name="mask")
-    if spec.n_static:
-        inputs["static"] = keras.Input((spec.n_static,), name="static")
-    return inputs
 
 
 def static_initial_state(static, *, cell, units, bidirectional):
@@ -189,7 +173,7 @@ def run_recurrent_stack(layers, x, *, mask=None, initial_states=None, dropout=0.
     }
 
 
-def recurrent_backbone(x, options, *, return_sequences=True, mask=None, initial_state=None, name="encoder"):
+def recurrent_encoder(x, options, *, return_sequences=True, mask=None, initial_state=None, name="encoder"):
     """Creates a recurrent stack and applies it to `x` (see `recurrent_stack`, `run_recurrent_stack`).
 
     Args:
@@ -208,8 +192,8 @@ def recurrent_backbone(x, options, *, return_sequences=True, mask=None, initial_
     return run_recurrent_stack(layers, x, mask=mask, initial_states=initial_states, dropout=options.dropout, name=name)
 
 
-def series_backbone(inputs, options, *, return_sequences=True):
-    """The whole recurrent backbone from the model inputs: `input_features`, then `recurrent_backbone`.
+def series_encoder(inputs, options, *, return_sequences=True):
+    """The whole recurrent backbone from the model inputs: `input_features`, then `recurrent_encoder`.
 
     Args:
         inputs: dict from `series_inputs`.
@@ -220,7 +204,7 @@ def series_backbone(inputs, options, *, return_sequences=True):
         The dict of `run_recurrent_stack`, plus `mask` (the input mask or None).
     """
     x, mask, initial_state = input_features(inputs, options)
-    outputs = recurrent_backbone(
+    outputs = recurrent_encoder(
         x, options, return_sequences=return_sequences, mask=mask, initial_state=initial_state
     )
     return {**outputs, "mask": mask}

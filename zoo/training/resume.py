@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.run_directory import writing
+from zoo.runs.directory import writing
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict, read_write
 
 from zoo.config import another_config_refusal, differing_keys
-from zoo.distribution import process_rank
+from zoo.training.distribution import process_rank
 
 LOCK_NAME = ".lock"
 
@@ -145,6 +145,16 @@ def release(run_dir):
         pass
 
 
+def keep_apart(config, subdir):
+    """Moves this process's `.hydra/` and log file into `subdir` of the run directory, before Hydra writes them."""
+    with read_write(config.hydra), open_dict(config.hydra):
+        if config.hydra.output_subdir is not None:
+            config.hydra.output_subdir = f"{subdir}/{config.hydra.output_subdir}"
+        handler = config.hydra.job_logging.get("handlers", {}).get("file")
+        if handler is not None:
+            handler.filename = f"${{hydra.runtime.output_dir}}/{subdir}/${{hydra.job.name}}.log"
+
+
 class RunDirectoryLock(Callback):
     """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
 
@@ -152,6 +162,7 @@ class RunDirectoryLock(Callback):
         rank = process_rank(config.trainer.strategy, config.trainer.cluster.process_id) if "trainer" in config else 0
         if rank:  # a data_parallel process after the first: process 0 holds the directory; this one logs below it
             (Path(config.hydra.run.dir) / f"process_{rank}").mkdir(parents=True, exist_ok=True)
+            keep_apart(config, f"process_{rank}")
             return
         reason = acquire(config.hydra.run.dir, config)
         if reason:

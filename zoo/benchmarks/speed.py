@@ -1,0 +1,287 @@
+"""`python -m zoo.bench`: training and inference speed, parameters and peak memory of every model.
+
+Prints tables; figures depend on the machine, so nothing here asserts a target. First the default
+model against bare Keras and PyTorch (`--compare` for only that) and the start-up time; then, per
+model on the default synthetic data shape (64 steps, 3 features, batch 64): parameters, training
+throughput (series/s over timed epochs after a warm-up epoch), inference throughput, and peak
+resident memory (each model runs in a process of its own); then it times the default
+`python train.py` end to end, and measures how training scales with sequence length and batch
+(`--scaling` for only that).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from zoo.data import make_tf_dataset, make_training_dataset, synthetic_dataset
+from zoo.data.pipeline import input_names
+from zoo.inference import predict
+from zoo.registry import create_model, list_models, model_info
+from zoo.runs.directory import RunDirectory
+from zoo.tasks import get_task
+from zoo.tasks.markdown import markdown_table
+from zoo.training.compile import compile_model
+from zoo.training.device import configure_device, seed_everything
+
+
+def peak_memory_mb():
+    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def benchmark_model(name, dataset, *, epochs, batch_size):
+    """Trains `name` for `epochs` timed epochs (after one warm-up) and times inference on the test split.
+
+    Returns:
+        Dict of figures for one table row.
+    """
+    info = model_info(name)
+    task = get_task(info.default_head)
+    model = create_model(name, dataset.spec, head=task.name)
+    model.compile(optimizer="adam", **task.compile_arguments())
+    names = input_names(model)
+    train, steps = make_training_dataset(
+        dataset.train, input_names=names, task=task, batch_size=batch_size, seed=0, epochs=epochs + 1
+    )
+    model.fit(train, epochs=1, steps_per_epoch=steps, verbose=0)  # warm-up: tracing and graph building
+    started = time.perf_counter()
+    model.fit(train, epochs=epochs + 1, initial_epoch=1, steps_per_epoch=steps, verbose=0)
+    train_seconds = time.perf_counter() - started
+    test = make_tf_dataset(dataset.test, input_names=names, task=task, batch_size=batch_size)
+
+    def infer():
+        if info.forecaster is not None:
+            return predict(model, dataset.test, batch_size)
+        return model.predict(test, verbose=0)
+
+    infer()  # warm-up: tracing
+    started = time.perf_counter()
+    infer()
+    infer_seconds = time.perf_counter() - started
+    return {
+        "model": name,
+        "params": f"{model.count_params():,}",
+        "train series/s": f"{epochs * len(dataset.train) / train_seconds:,.0f}",
+        "s/epoch": f"{train_seconds / epochs:.2f}",
+        "inference series/s": f"{len(dataset.test) / infer_seconds:,.0f}" + (f" ({info.decoding})" if info.forecaster else ""),
+        "peak RSS MB": f"{peak_memory_mb():,.0f}",  # measured in a process of its own
+    }
+
+
+def _run_isolated(name, args):
+    """Benchmarks one model in a fresh process, so its peak memory is its own."""
+    command = [sys.executable, "-m", "zoo.bench", "--one", name, "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size), "--n-samples", str(args.n_samples)]
+    completed = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def time_default_run():
+    """Times `python train.py` (the default model and data) end to end, start-up included."""
+    with tempfile.TemporaryDirectory() as run_dir:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "train.py", f"hydra.run.dir={run_dir}"], check=True, capture_output=True)
+        seconds = time.perf_counter() - started
+        run = RunDirectory(run_dir)
+        metrics = run.read_json(run.metrics)
+    return seconds, metrics
+
+
+# === Peers: the same model in bare Keras and in PyTorch ===
+
+TORCH_SCRIPT = Path(__file__).with_name("torch_peer.py")
+TORCH_HINT = (
+    "PyTorch not found: install its CPU wheel in another environment "
+    "(python -m venv /tmp/torch && /tmp/torch/bin/pip install torch numpy --index-url "
+    "https://download.pytorch.org/whl/cpu) and pass --torch-python /tmp/torch/bin/python"
+)
+
+
+def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
+    """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on series of 3 features.
+
+    Args:
+        stack: "zoo" (the zoo's model, compile and tf.data pipeline, as train.py runs them), "zoo_xla"
+            (the same with `trainer.jit_compile=true`) or "keras" (the same layers as a bare
+            `keras.Sequential` fed NumPy arrays, Keras' defaults).
+        batch_size: int.
+        steps: int. Timed optimizer steps, after `warmup` untimed ones.
+        length: int. Steps per series.
+    """
+    keras.utils.set_random_seed(0)
+    dataset = synthetic_dataset(n_samples=int(batch_size * (steps + warmup) / 0.7) + 1, length=length, seed=0)
+    task = get_task("classify")
+    optimizer = keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0)
+    if stack in ("zoo", "zoo_xla"):
+        model = create_model("last_state", dataset.spec)
+        compile_model(model, jit_compile=stack == "zoo_xla", optimizer=optimizer, **task.compile_arguments())
+        train, _ = make_training_dataset(
+            dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
+        )
+        model.fit(train.take(warmup), epochs=1, verbose=0, shuffle=False)
+        timed = train.skip(warmup).take(steps)
+        started = time.perf_counter()
+        model.fit(timed, epochs=1, verbose=0, shuffle=False)
+    else:
+        model = keras.Sequential([
+            keras.Input((dataset.spec.timesteps, dataset.spec.n_features)),
+            keras.layers.LSTM(64),
+            keras.layers.Dense(dataset.spec.n_classes, activation="softmax"),
+        ])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        x, y = dataset.train.series, dataset.train.labels
+        model.fit(x[: warmup * batch_size], y[: warmup * batch_size], batch_size=batch_size, epochs=1, verbose=0)
+        x, y = x[warmup * batch_size : (warmup + steps) * batch_size], y[warmup * batch_size : (warmup + steps) * batch_size]
+        started = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    return steps * batch_size / (time.perf_counter() - started)
+
+
+def torch_throughput(torch_python, batch_size, steps):
+    """PyTorch's series/s from `zoo/benchmarks/torch_peer.py` run by `torch_python`, or None if torch is missing there."""
+    command = [torch_python, str(TORCH_SCRIPT), "--batch-size", str(batch_size), "--steps", str(steps)]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True)
+    except OSError:  # no such interpreter
+        return None
+    if completed.returncode != 0:
+        return None
+    return json.loads(completed.stdout.strip().splitlines()[-1])["series_per_second"]
+
+
+def compare_with_peers(batch_sizes, steps, rounds, torch_python):
+    """Measures zoo, bare Keras and PyTorch in alternating rounds and prints each figure and the ratios."""
+    rows = []
+    for batch_size in batch_sizes:
+        figures = {"zoo": [], "zoo_xla": [], "keras": [], "torch": []}
+        for _ in range(rounds):  # alternating, so a slow moment of the machine hits every stack
+            for stack in ("zoo", "zoo_xla", "keras"):
+                figures[stack].append(default_model_throughput(stack, batch_size, steps))
+            measured = torch_throughput(torch_python, batch_size, steps)
+            if measured is not None:
+                figures["torch"].append(measured)
+        mean = {stack: sum(values) / len(values) if values else None for stack, values in figures.items()}
+        rows.append([
+            str(batch_size),
+            *(", ".join(f"{value:,.0f}" for value in figures[stack]) or "not installed" for stack in figures),
+            f"{mean['zoo'] / mean['keras']:.2f}",
+            f"{mean['zoo'] / mean['torch']:.2f}" if mean["torch"] else "-",
+            f"{mean['zoo_xla'] / mean['torch']:.2f}" if mean["torch"] else "-",
+        ])
+    header = ["batch", "zoo series/s", "zoo, XLA series/s", "bare Keras series/s", "PyTorch series/s", "zoo / Keras",
+              "zoo / PyTorch", "zoo, XLA / PyTorch"]
+    print(markdown_table(header, rows))
+    if not any(row[4] != "not installed" for row in rows):
+        print(f"\n{TORCH_HINT}")
+
+
+def time_to_first_step():
+    """Seconds from launching `python train.py debug=smoke` to its first finished training step, and of `import zoo`."""
+    started = time.time()
+    subprocess.run([sys.executable, "-c", "import zoo"], check=True, capture_output=True)
+    import_seconds = time.time() - started
+    with tempfile.TemporaryDirectory() as run_dir:
+        started = time.time()
+        subprocess.run([sys.executable, "train.py", "debug=smoke", f"hydra.run.dir={run_dir}"], check=True, capture_output=True)
+        for line in (Path(run_dir) / "train.log").read_text().splitlines():
+            if "First training step done" in line:
+                stamp = time.mktime(time.strptime(line[1:20], "%Y-%m-%d %H:%M:%S")) + int(line[21:24]) / 1000
+                return stamp - started, import_seconds
+    return None, import_seconds
+
+
+# === Scaling with sequence length and batch ===
+
+SCALING_LENGTHS = (64, 256, 1024, 2048)
+SCALING_BATCHES = (16, 64, 256, 1024)
+
+
+def scaling_point(length, batch_size, steps=10, warmup=2):
+    """Training series/s of the zoo's default model on series of `length` steps at `batch_size`, and this process's peak RSS."""
+    series_per_second = default_model_throughput("zoo", batch_size, steps, warmup=warmup, length=length)
+    return {"length": length, "batch": batch_size, "series_per_second": series_per_second, "peak_rss_mb": peak_memory_mb()}
+
+
+def measure_scaling():
+    """Prints series/s and peak memory over sequence lengths (batch 64) and batches (length 64), each point in its own process."""
+    points = [(length, 64) for length in SCALING_LENGTHS] + [(64, batch) for batch in SCALING_BATCHES if batch != 64]
+    rows = []
+    for length, batch_size in points:
+        command = [sys.executable, "-m", "zoo.bench", "--one-scaling", str(length), str(batch_size)]
+        completed = subprocess.run(command, capture_output=True, text=True, check=True)
+        point = json.loads(completed.stdout.strip().splitlines()[-1])
+        rows.append([str(length), str(batch_size), f"{point['series_per_second']:,.0f}",
+                     f"{point['series_per_second'] * length:,.0f}", f"{point['peak_rss_mb']:,.0f}"])
+    print(markdown_table(["length", "batch", "series/s", "steps/s (series x length)", "peak RSS MB"], rows))
+
+
+def argument_parser():
+    """Returns the command line's parser (the docs' commands are checked against it)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=list_models())
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--n-samples", type=int, default=4000)
+    parser.add_argument("--skip-default-run", action="store_true", help="do not time python train.py")
+    parser.add_argument("--compare", action="store_true", help="only the comparison with bare Keras and PyTorch")
+    parser.add_argument("--compare-batch-sizes", type=int, nargs="*", default=[64, 256])
+    parser.add_argument("--compare-steps", type=int, default=60)
+    parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--torch-python", default=sys.executable, help="a Python that can import torch")
+    parser.add_argument("--scaling", action="store_true", help="only the scaling with sequence length and batch")
+    parser.add_argument("--skip-peers", action="store_true", help="no comparison with bare Keras and PyTorch, no start-up time")
+    parser.add_argument("--skip-scaling", action="store_true", help="no scaling with sequence length and batch")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--one-scaling", type=int, nargs=2, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    args = argument_parser().parse_args(argv)
+    device = configure_device("auto")
+    seed_everything(0)
+    if args.one_scaling:
+        print(json.dumps(scaling_point(*args.one_scaling)))
+        return
+    if args.scaling:
+        measure_scaling()
+        return
+    if args.one:
+        dataset = synthetic_dataset(n_samples=args.n_samples, seed=0)
+        print(json.dumps(benchmark_model(args.one, dataset, epochs=args.epochs, batch_size=args.batch_size)))
+        return
+    print(f"Device: {device}; Keras {keras.__version__}; TensorFlow {tf.__version__}; {os.cpu_count()} CPU cores")
+    if not args.skip_peers:
+        print("\nThe default model (last_state) against peers, training throughput, alternating rounds:\n")
+        compare_with_peers(args.compare_batch_sizes, args.compare_steps, args.compare_rounds, args.torch_python)
+        first_step, import_seconds = time_to_first_step()
+        print(f"\nStart-up: import zoo {import_seconds:.1f} s; python train.py debug=smoke to its first training step "
+              f"{first_step:.1f} s" if first_step is not None else "\nStart-up: not measured")
+    if args.compare:
+        return
+    print(f"\nSynthetic data: {args.n_samples} series x 64 steps x 3 features, batch {args.batch_size}, {args.epochs} timed epochs\n")
+    rows = [_run_isolated(name, args) for name in args.models]
+    header = list(rows[0])
+    print(markdown_table(header, [[row[key] for key in header] for row in rows]))
+    if not args.skip_default_run:
+        seconds, metrics = time_default_run()
+        print(
+            f"\npython train.py (default model and data, end to end): {seconds:.1f} s, "
+            f"{metrics['epochs_run']} epochs, test accuracy {metrics['test']['accuracy']:.4f}"
+        )
+    if not args.skip_scaling:
+        print("\nScaling of the default model with sequence length (batch 64) and batch (length 64), 10 timed steps:\n")
+        measure_scaling()
+
+
+if __name__ == "__main__":
+    main()
