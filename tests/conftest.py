@@ -83,13 +83,17 @@ def compose_config(name="train", overrides=(), output_dir=None, fill_auto=True):
     return cfg
 
 
-def run_cli(script, *args, cwd=ROOT, check=True, env=None):
+def run_cli(script, *args, cwd=ROOT, check=True, env=None, shared=False):
     """Runs `python <script> <args>` (or `python -m <module> <args>` for script="-m") from the repository root.
+
+    Args:
+        shared: bool. For a session fixture that many tiers read (the smoke run): no tier check.
 
     Returns:
         The CompletedProcess.
     """
-    require_tier("slow", doing="starts the CLI in a subprocess")
+    if not shared:
+        require_tier("slow", doing="starts the CLI in a subprocess")
     command = [sys.executable, *([script] if script == "-m" else [str(ROOT / script)]), *args]
     completed = subprocess.run(
         command,
@@ -164,5 +168,5 @@ def run_task_in_process(command, args, capsys, output_dir=None):
 def smoke_run(tmp_path_factory):
     """A finished `debug=smoke` run of the default model, shared by the tests that only read it."""
     run_dir = tmp_path_factory.mktemp("smoke") / "run"
-    train_cli(run_dir, "debug=smoke")
+    run_cli("train.py", f"hydra.run.dir={run_dir}", "debug=smoke", shared=True)
     return run_dir

@@ -25,8 +25,8 @@ def test_variable_length_synthetic_smoke_run_uses_the_mask(tmp_path):
     assert "mask" in [tensor.name for tensor in model.inputs] and 0 <= metrics["test"]["accuracy"] <= 1
 
 
-@pytest.mark.parametrize("mode", ["concat", "initial_state"])
-def test_both_static_modes_train_end_to_end(tmp_path, mode):
+@pytest.mark.parametrize("mode", ["concat"])  # initial_state: the README's static command (tests/test_readme_commands.py)
+def test_static_covariates_train_end_to_end(tmp_path, mode):
     metrics = train_in_process(tmp_path / mode, "debug=smoke", "data.n_static=3", f"model.static_mode={mode}")
     model = keras.saving.load_model(tmp_path / mode / "checkpoints" / "best.keras")
     assert tuple(model.get_layer("static").output.shape) == (None, 3)

@@ -71,12 +71,16 @@ def first_job(overrides):
 
 
 def compose_and_resolve(config_name, overrides):
+    """Composes a command's config with its Hydra node (launcher, sweeper) and resolves the task's part."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
-        HydraConfig.instance().set_config(cfg)
+    HydraConfig.instance().set_config(cfg)  # ${hydra:...} resolves against it
+    try:
         resolvable = OmegaConf.masked_copy(cfg, [key for key in cfg if key not in ("hydra", "resume")])
         return OmegaConf.to_container(resolvable, resolve=True)
+    finally:
+        HydraConfig.instance().cfg = None  # later tests in this process must not see a running Hydra
 
 
 def test_docs_show_commands():
@@ -95,7 +99,12 @@ def test_docs_command_composes(command, monkeypatch):
         module.argument_parser().parse_args(arguments)
     elif program == "make":
         targets = re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M)
-        assert set(arguments) <= set(targets), f"{command}: the Makefile has no target {set(arguments) - set(targets)}"
+        asked = {argument for argument in arguments if "=" not in argument}  # ARGS=... passes options on
+        assert asked <= set(targets), f"{command}: the Makefile has no target {asked - set(targets)}"
+    elif program == "pytest":
+        registered = set(re.findall(r'"(\w+):', (ROOT / "pyproject.toml").read_text()))
+        expression = arguments[arguments.index("-m") + 1]
+        assert set(expression.replace("(", " ").replace(")", " ").split()) - {"and", "or", "not"} <= registered, command
     elif program == "tensorboard":
         assert arguments[0] == "--logdir" and len(arguments) == 2, command
     else:

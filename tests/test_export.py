@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 LENGTHS = np.array([12, 9, 5, 4])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def dataset():
     return toy_dataset(length=12, min_length=4, n_samples=40, n_static=2)
 

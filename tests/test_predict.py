@@ -23,7 +23,7 @@ pytestmark = pytest.mark.unit
 TS_DATA = ["data=ts", f"data.train_path={EXAMPLES / 'tiny_TRAIN.ts'}", f"data.test_path={EXAMPLES / 'tiny_TEST.ts'}"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def classifier_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("predict") / "classifier"
     train(compose_config(overrides=[*TS_DATA, "trainer.epochs=2", "trainer.batch_size=16"], output_dir=run_dir))

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import pytest
 from conftest import ROOT
 
@@ -56,7 +57,7 @@ def markdown_commands(path):
 
 COMMANDS = markdown_commands(ROOT / "README.md")
 TINY_TS = "python train.py data=ts data.train_path=data/examples/tiny_TRAIN.ts data.test_path=data/examples/tiny_TEST.ts"
-LONG_RUN = "python train.py data.n_samples=20000 trainer.epochs=3 hydra.run.dir=outputs/long_run"
+LONG_RUN = "python train.py data.n_samples=10000 trainer.epochs=3 hydra.run.dir=outputs/long_run"
 RESUME = "python train.py resume=outputs/long_run"
 
 
@@ -137,8 +138,7 @@ def check_full_run_of(model):
 def check_sweep(copy, command):
     run(copy, command)
     runs = finished_runs(copy, "outputs/multiruns/*/*/*")
-    settings = {(saved_config(run).model.name, saved_config(run).trainer.learning_rate) for run in runs}
-    assert settings == {(m, lr) for m in ("last_state", "attention") for lr in (1e-3, 3e-3)}
+    assert sorted(saved_config(run).model.name for run in runs) == ["attention", "last_state"]
     assert all(metrics_of(run)["epochs_run"] == 2 for run in runs)
 
 
@@ -195,6 +195,9 @@ def check_static(copy, command):
     config = saved_config(run_dir)
     assert (config.data.n_static, config.model.static_mode) == (3, "initial_state")
     assert metrics_of(run_dir)["epochs_run"] == 2
+    model = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
+    assert tuple(model.get_layer("static").output.shape) == (None, 3)
+    assert {"static_to_forward_h", "static_to_forward_c"} <= {layer.name for layer in model.layers}
 
 
 def check_tiny_ts(copy, command):
@@ -261,7 +264,7 @@ def check_jax(copy, command):
 CHECKS = {
     "make train": check_make_train,
     "python train.py model=cnn_lstm": check_full_run_of("cnn_lstm"),
-    "python train.py -m model=last_state,attention trainer.learning_rate=1e-3,3e-3 trainer.epochs=2": check_sweep,
+    "python train.py -m model=last_state,attention trainer.epochs=2": check_sweep,
     "python evaluate.py run_dir=outputs/runs/<date>/<time>_<model>": check_evaluate,
     "python -m zoo.compare outputs/multiruns/<date>/<time>": check_compare,
     "tensorboard --logdir outputs": check_tensorboard,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 REGRESSION_FILE = EXAMPLES / "tiny_regression.ts"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def dataset():
     data = ts_dataset(train_path=REGRESSION_FILE, seed=0)
     assert data.spec.has_targets and data.spec.n_classes == 0

@@ -83,7 +83,7 @@ def logged_steps(run_dir, tag):
     return [event.step for event in accumulator.Tensors(tag)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def reference(tmp_path_factory):
     """The uninterrupted run every resumed run must equal."""
     run_dir = tmp_path_factory.mktemp("reference") / "run"
@@ -157,7 +157,7 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     assert "Traceback" not in stderr
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def interrupted(tmp_path_factory):
     """A run killed after its second epoch (copied by each test that changes it)."""
     run_dir = tmp_path_factory.mktemp("interrupted") / "run"

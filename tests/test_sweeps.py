@@ -68,15 +68,24 @@ def test_submitit_local_executor_runs_each_trial_as_a_job(tmp_path):
     assert list((last_state.parent / ".submitit").iterdir())  # submitit's own job records
 
 
-def test_optuna_search_returns_the_monitored_metric_and_logs_hparams_per_trial(tmp_path):
-    completed = run_cli("train.py", "hparams_search=last_state_optuna", "debug=smoke", "hydra.sweeper.n_trials=3", f"paths.log_dir={tmp_path}")
+def test_optuna_search_maximises_the_monitor_logs_hparams_and_goes_on_past_failed_trials(tmp_path):
+    # units=0 is refused when the model is built: the trials that sample it fail, the others train.
+    completed = run_cli(
+        "train.py", "hparams_search=last_state_optuna", "debug=smoke", "hydra.sweeper.n_trials=4",
+        'hydra.sweeper.params={model.units:"choice(0, 16)",trainer.learning_rate:"tag(log, interval(3e-4, 1e-2))"}',
+        f"paths.log_dir={tmp_path}",
+    )
     found = trials(tmp_path)
-    assert len(found) == 3
-    values = [metrics(trial)["validation"]["accuracy"] for trial in found]
+    failed = [trial for trial in found if not (trial / "metrics.json").exists()]
+    assert len(found) == 4 and 0 < len(failed) < 4
+    assert completed.stderr.count("the sweep goes on.") == len(failed)
+    assert "Traceback" not in completed.stderr
+    values = [metrics(trial)["validation"]["accuracy"] for trial in found if trial not in failed]
     results = yaml.safe_load((found[0].parent / "optimization_results.yaml").read_text())
     assert results["best_value"] == pytest.approx(max(values))  # maximised: the monitor is val_accuracy
+    assert results["best_params"]["model.units"] == 16
     assert "Best parameters" in completed.stdout + completed.stderr
-    for trial in found:
+    for trial in (trial for trial in found if trial not in failed):
         sampled = dict(item.split("=", 1) for item in yaml.safe_load((trial / ".hydra" / "overrides.yaml").read_text()))
         accumulator = EventAccumulator(str(trial / "tensorboard"))
         accumulator.Reload()
@@ -84,21 +93,6 @@ def test_optuna_search_returns_the_monitored_metric_and_logs_hparams_per_trial(t
         start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
         assert start.hparams["trainer.learning_rate"].number_value == pytest.approx(float(sampled["trainer.learning_rate"]))
         assert start.hparams["model.units"].number_value == int(sampled["model.units"])
-
-
-def test_an_optuna_trial_that_fails_is_recorded_and_the_search_goes_on(tmp_path):
-    # units=0 is refused when the model is built: the trials that sample it fail, the others train.
-    completed = run_cli(
-        "train.py", "hparams_search=last_state_optuna", "debug=smoke", "hydra.sweeper.n_trials=4",
-        'hydra.sweeper.params={model.units:"choice(0, 16)"}', f"paths.log_dir={tmp_path}",
-    )
-    found = trials(tmp_path)
-    failed = [trial for trial in found if not (trial / "metrics.json").exists()]
-    assert len(found) == 4 and 0 < len(failed) < 4
-    assert completed.stderr.count("the sweep goes on.") == len(failed)
-    assert "Traceback" not in completed.stderr
-    results = yaml.safe_load((found[0].parent / "optimization_results.yaml").read_text())
-    assert results["best_params"]["model.units"] == 16
 
 
 @pytest.mark.unit

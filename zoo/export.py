@@ -20,7 +20,6 @@ from zoo.cli import run_task
 from zoo.config import check_required
 from zoo.errors import ZooError
 from zoo.runs.loading import load_run
-from zoo.training.device import configure_device
 from zoo.validation import one_of
 
 log = logging.getLogger(__name__)
@@ -61,9 +60,8 @@ def export_run(cfg):
     """Exports the run's checkpoint; returns the list of written paths."""
     check_required(cfg)
     one_of("format", cfg.format, FORMATS)
-    configure_device("auto")
     logging.getLogger("tf2onnx").setLevel(logging.WARNING)  # its conversion steps are not news to a user
-    run = load_run(cfg.run_dir, ckpt=cfg.ckpt)
+    run = load_run(cfg.run_dir, ckpt=cfg.ckpt, device="auto")
     keras_format, suffix = FORMATS[cfg.format]
     export_dir = run.run.export_dir
     export_dir.mkdir(exist_ok=True)

@@ -23,7 +23,6 @@ from zoo.data.ts_format import read_ts
 from zoo.errors import ZooError
 from zoo.runs.directory import write_text_atomically
 from zoo.runs.loading import load_run
-from zoo.training.device import configure_device
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +94,7 @@ def _cell(value):
 def predict_file(cfg):
     """Predicts every series of `cfg.input` with the run `cfg.run_dir`; writes and returns the CSV path."""
     check_required(cfg)
-    configure_device("auto")
-    run = load_run(cfg.run_dir, ckpt=cfg.ckpt)
+    run = load_run(cfg.run_dir, ckpt=cfg.ckpt, device="auto")
     raw = read_series(cfg.input, run.config)
     check_labels(raw, run)
     outputs = run.predict(raw.series, static=raw.static, batch_size=cfg.batch_size)

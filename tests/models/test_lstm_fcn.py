@@ -10,7 +10,7 @@ from zoo import ZooError, create_model
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def dataset():
     return toy_dataset(length=20, n_samples=24)
 

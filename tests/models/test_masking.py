@@ -24,14 +24,14 @@ VARIANTS = [(name, {}) for name in list_models()] + [
 task_of = default_task
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def dataset():
     data = toy_dataset(length=12, min_length=4, n_samples=40)
     assert data.spec.variable_length
     return data
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def trained_models(dataset):
     """One trained model per (name, options), built on first use and shared by this module's tests."""
     cache = {}

@@ -24,7 +24,7 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def dataset():
     return toy_dataset()
 

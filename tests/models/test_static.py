@@ -23,7 +23,7 @@ MODES = ["concat", "initial_state"]
 task_of = default_task
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process, however its tests are ordered
 def dataset():
     data = toy_dataset(n_static=3)
     assert data.spec.n_static == 3 and data.train.static.shape == (len(data.train), 3)

@@ -212,7 +212,7 @@ class Standardizer:
         """Reads statistics as `RunDirectory.write_json` writes them (`scaler.json`), refusing a file that does not hold them in one line."""
         try:
             return cls.from_dict(json.loads(Path(path).read_bytes().decode("utf-8")))
-        except (UnicodeDecodeError, ValueError, TypeError, AttributeError) as error:
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as error:
             raise ZooError(
                 f"{path} does not hold the scaling statistics train.py writes ({type(error).__name__}): "
                 "restore the run's scaler.json."

@@ -8,6 +8,7 @@ Example:
     run.classes, run.config.model.units
 """
 
+import keras
 import numpy as np
 
 from zoo.config import read_run_config
@@ -18,19 +19,23 @@ from zoo.registry import model_info
 from zoo.runs.directory import RunDirectory, load_checkpoint
 from zoo.tasks import get_task
 from zoo.tasks.reports import get_report
+from zoo.training.builders import build_dataset
+from zoo.training.device import configure_device
 
 
-def load_run(run_dir, ckpt="best"):
-    """Loads a finished training run for prediction.
+def load_run(run_dir, ckpt="best", device=None):
+    """Loads a finished training run: what `evaluate.py`, `zoo.predict`, `zoo.export` and Python users share.
 
     Args:
         run_dir: path of a directory `python train.py` wrote.
         ckpt: "best", "last" or the path of a `.keras` file trained with the run's config.
+        device: None leaves the device set-up alone; "auto", "cpu" or "gpu" sets it up before the
+            model loads; "run" uses the run's own device and precision (evaluation).
 
     Returns:
         A `TrainedRun`.
     """
-    return TrainedRun(run_dir, ckpt=ckpt)
+    return TrainedRun(run_dir, ckpt=ckpt, device=device)
 
 
 class TrainedRun:
@@ -48,17 +53,22 @@ class TrainedRun:
         report: its Report (scores, outputs and CSV columns).
     """
 
-    def __init__(self, run_dir, ckpt="best"):
+    def __init__(self, run_dir, ckpt="best", device=None):
         self.run = RunDirectory(run_dir)
         self.config = read_run_config(self.run)
+        self.checkpoint = self.run.checkpoint(ckpt)
+        if device == "run":  # the run's precision, so scores match training's; a GPU run scores on a CPU too
+            configure_device("auto" if self.config.trainer.device == "gpu" else self.config.trainer.device, self.config.trainer.precision)
+        elif device is not None:
+            configure_device(device)
         self.classes = self.run.read_classes()
         self.scaler = Standardizer.load(self.run.scaler)
         self.task = get_task(self.config.model.head)
         self.report = get_report(self.config.model.head)
-        self.model = load_checkpoint(self.run.checkpoint(ckpt))
+        self.model = load_checkpoint(self.checkpoint)
         if self.model.name != self.config.model.name:
             raise ZooError(
-                f"Checkpoint {ckpt} holds a {self.model.name!r} model but the run was trained with "
+                f"Checkpoint {self.checkpoint} holds a {self.model.name!r} model but the run was trained with "
                 f"model={self.config.model.name}: pass a checkpoint from this run."
             )
         self.info = model_info(self.model.name)
@@ -66,6 +76,50 @@ class TrainedRun:
         self.timesteps, self.n_features = shapes["series"]  # timesteps is None unless the length is fixed
         self.takes_mask = "mask" in shapes
         self.n_static = shapes["static"][0] if "static" in shapes else 0
+
+    def rebuild_dataset(self):
+        """Rebuilds the run's data, checking it is the data the run trained on and that the checkpoint fits it.
+
+        Returns:
+            The SeriesDataset, its test split as the run's.
+        """
+        dataset = build_dataset(self.config.data)
+        if not self.scaler.allclose(dataset.scaler):
+            raise ZooError(
+                f"The data rebuilt from {self.run.config} differs from the data the run trained on "
+                "(scaling statistics changed): restore the original data files to evaluate this run."
+            )
+        self.check_fits(dataset.spec)
+        return dataset
+
+    def check_fits(self, spec):
+        """Raises a ZooError if the checkpoint's model was not built for this run's config and data `spec`."""
+        model, run_cfg, path = self.model, self.config, self.checkpoint
+        inputs = {tensor.name: tuple(tensor.shape[1:]) for tensor in model.inputs}
+        if inputs["series"][-1] != spec.n_features:
+            raise ZooError(
+                f"Checkpoint {path} expects {inputs['series'][-1]} features per step but the run's data has "
+                f"{spec.n_features}: pass a checkpoint trained with this run's data config."
+            )
+        if inputs["series"][0] not in (None, spec.timesteps) or ("mask" in inputs) != spec.variable_length:
+            raise ZooError(
+                f"Checkpoint {path} was built for series of another length or padding than the run's data: "
+                "pass a checkpoint trained with this run's data config."
+            )
+        static = inputs.get("static", (0,))[0]
+        if static != spec.n_static:
+            raise ZooError(
+                f"Checkpoint {path} expects {static} static covariates but the run's data has {spec.n_static}: "
+                "pass a checkpoint trained with this run's data config."
+            )
+        head = get_task(run_cfg.model.head)
+        expected = tuple(head.output(keras.Input((1,)), spec).shape[1:])  # the head alone, on a symbolic input
+        produced = tuple(model.outputs[0].shape[1:])
+        if produced != expected:
+            raise ZooError(
+                f"Checkpoint {path} outputs shape {produced} but model.head={head.name} on the run's data needs "
+                f"{expected}: the run's config.yaml and checkpoint disagree; restore the config train.py wrote."
+            )
 
     @property
     def feature_names(self):
