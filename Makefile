@@ -18,13 +18,13 @@ train: $(VENV)/.installed
 	$(BIN)/python train.py $(ARGS)
 
 # Three test processes on two cores, since tests often wait on subprocesses, servers and signals.
-# A module stays on one process, so its shared runs are made once; README commands spread out.
+# A module (or a class) stays on one process, so its shared runs are made once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n 3 --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadscope $(ARGS)
 
 # The unit tier alone, for the inner loop (tiers: tests/conftest.py).
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -n 3 --dist loadgroup -m "not integration and not slow" $(ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadscope -m "not integration and not slow" $(ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench $(ARGS)

@@ -42,15 +42,11 @@ def tier_of(item):
     return next((tier for tier in TIERS if item.get_closest_marker(tier)), None)
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Refuses a test without a tier; keeps each module on one test process unless it is marked `spread`."""
+    """Refuses a test without a tier."""
     untiered = [item.nodeid for item in items if tier_of(item) is None]
     if untiered:
         raise pytest.UsageError(f"Tests without a tier marker (unit, integration or slow): {', '.join(untiered[:5])}")
-    for item in items:
-        if not item.get_closest_marker("spread"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))  # a module's shared runs are made once
 
 
 @pytest.hookimpl(tryfirst=True)

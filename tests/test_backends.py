@@ -59,6 +59,7 @@ def test_every_model_head_mask_and_static_mode_trains_on_jax(swapped):
     assert printed.splitlines() == [f"{case}: trained{' and masked correctly' if masked[case] else ''} on jax" for case in masked]
     assert sum(masked.values()) >= len(list_models())  # every model's default head, and every initial-state case
     assert {case.split("-")[1] for case, *_ in cases()} == {"classify", "forecast", "regress", "initial_state"}
+    assert {name for _, name, *_ in cases()} == set(list_models())
 
 
 def test_tensorflow_models_predict_the_same_on_jax(swapped):

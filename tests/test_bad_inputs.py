@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import pytest
+import yaml
 from conftest import EXAMPLES, ROOT, run_task_in_process
 
 pytestmark = pytest.mark.unit
@@ -107,6 +108,30 @@ def write_yaml_target(run):
     (run / "config.yaml").write_text(text.replace("_target_: zoo.data.synthetic_dataset", "_target_: builtins.open"))
 
 
+def edit_config(change):
+    """A change_run that leaves the run unfinished and edits its config.yaml with `change(config dict, run path)`."""
+
+    def edit(run):
+        (run / "metrics.json").unlink()
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        change(config, run)
+        (run / "config.yaml").write_text(yaml.safe_dump(config))
+
+    return edit
+
+
+def billion_laughs(run):
+    """A 2 KB config.yaml whose nested aliases expand to 10**9 strings."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [{','.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 9)]
+    (run / "config.yaml").write_text("\n".join(lines) + "\nmodel: *a8\ndata: *a8\n")
+
+
+def precious_directory(directory):
+    (directory / "precious").mkdir()
+    (directory / "precious" / "notes.txt").write_text("mine")
+
+
 CASES = [
     # --- configs and overrides ---
     Case("unknown model", "cli:train.py", ["model=transformer"], "In 'train': Could not find 'model/transformer'", first_line=True),
@@ -125,6 +150,10 @@ CASES = [
          "Error: Invalid data config (data=synthetic): Received an invalid value for n_classes, expected an integer in [2, 6] ..."),
     Case("synthetic test share not a number", "train", ["data.test_fraction=abc"],
          "Error: Invalid data config (data=synthetic): Received an invalid value for test_fraction, expected a number in [0, 1), got 'abc'."),
+    Case("seed beyond 32 bits", "train", ["seed=1099511627776"],
+         "Error: Received an invalid value for seed, expected an integer below 2**32 = 4294967296, got 1099511627776."),
+    Case("negative patience", "train", ["debug=smoke", "callbacks.early_stopping.patience=-1"],
+         "Error: Received an invalid value for callbacks.early_stopping.patience, expected an integer >= 0, got -1."),
     Case("unknown device", "train", ["trainer.device=tpu"],
          "Error: Received an invalid value for trainer.device, expected one of ['auto', 'cpu', 'gpu'], got 'tpu'."),
     Case("seed not a number", "train", ["seed=abc"], "Error: Received an invalid value for seed, expected an integer >= 0, got 'abc'."),
@@ -223,6 +252,29 @@ CASES = [
          change_run=lambda run: (run / "config.yaml").write_text((run / "config.yaml").read_text().replace("head: classify", "head: forecast"))),
     Case("evaluate a scaler that is not JSON", "evaluate", ["run_dir={run}"], "Error: {run}/scaler.json does not hold the scaling statistics train.py writes (UnicodeDecodeError): restore the run's scaler.json.",
          change_run=lambda run: (run / "scaler.json").write_bytes(GARBAGE)),
+    Case("evaluate a negative batch size", "evaluate", ["run_dir={run}", "batch_size=-4"],
+         "Error: Received an invalid value for batch_size, expected a positive integer, got -4."),
+    Case("evaluate a batch size that is not a number", "evaluate", ["run_dir={run}", "batch_size=abc"],
+         "Error: Received an invalid value for batch_size, expected a positive integer, got 'abc'."),
+    Case("evaluate a YAML alias bomb", "evaluate", ["run_dir={run}"],
+         "Error: {run}/config.yaml uses YAML anchors or aliases, which train.py never writes: restore the file train.py wrote.",
+         change_run=billion_laughs),
+    Case("predict with a YAML alias bomb", "predict", ["run_dir={run}", "input={dir}/x.ts"],
+         "Error: {run}/config.yaml uses YAML anchors or aliases, which train.py never writes: restore the file train.py wrote.",
+         change_run=billion_laughs, files={"x.ts": b"@data\n"}),
+    Case("evaluate a config of a megabyte", "evaluate", ["run_dir={run}"],
+         "Error: {run}/config.yaml is larger than any config train.py writes: restore the file train.py wrote.",
+         change_run=lambda run: (run / "config.yaml").write_text((run / "config.yaml").read_text() + "#" * 1_100_000 + "\n")),
+    Case("predict over the run's checkpoint", "predict", ["run_dir={run}", "input={dir}/x.ts", "output={run}/checkpoints/best.keras"],
+         "Error: output={run}/checkpoints/best.keras lies among the run's own files, which predictions must not replace: "
+         "choose a path outside {run} or under its predictions/.", files={"x.ts": b"@data\n"}),
+    Case("predict over its input", "predict", ["run_dir={run}", "input={dir}/x.ts", "output={dir}/x.ts"],
+         "Error: output={dir}/x.ts is the input file, which predictions must not replace: choose another output.", files={"x.ts": b"@data\n"}),
+    Case("predict over an existing file", "predict", ["run_dir={run}", "input={dir}/x.ts", "output={dir}/mine.csv"],
+         "Error: output={dir}/mine.csv exists already: pass overwrite=true to replace it, or choose another output.",
+         files={"x.ts": b"@data\n", "mine.csv": b"my own table"}),
+    Case("predict a batch size of zero", "predict", ["run_dir={run}", "input={dir}/x.ts", "batch_size=0"],
+         "Error: Received an invalid value for batch_size, expected a positive integer, got 0.", files={"x.ts": b"@data\n"}),
     Case("predict a missing input", "predict", ["run_dir={run}", "input={dir}/none.ts"],
          "Error: Input file {dir}/none.ts does not exist: pass input=<a .ts, .csv or .npz file>."),
     Case("predict a binary input", "predict", ["run_dir={run}", "input={dir}/x.ts"],
@@ -239,6 +291,24 @@ CASES = [
     Case("two runs into one directory", "cli:train.py", ["debug=smoke", "hydra.run.dir={dir}/busy"],
          "Error: {dir}/busy is in use by another run (process ...",
          files={"busy/.lock": lambda directory: (directory / "busy" / ".lock").write_text(json.dumps({"pid": os.getppid(), "host": os.uname().nodename}))}),
+    Case("run directory holds someone else's files", "cli:train.py", ["debug=smoke", "hydra.run.dir={dir}/mine"],
+         "Error: {dir}/mine holds files that are not a zoo run, which training there could overwrite: choose a new or empty hydra.run.dir.",
+         files={"mine/notes.txt": b"my notes"}),
+    Case("a bad override next to a user's train.log", "cli:train.py", ["model.units=-3", "hydra.run.dir={dir}/p/userdir"],
+         "Error: {dir}/p/userdir holds files that are not a zoo run, which training there could overwrite: choose a new or empty hydra.run.dir.",
+         files={"p/userdir/train.log": b"notes"}),
+    Case("resume a config with a BackupAndRestore callback", "train", ["resume={run}"],
+         "Error: {run}/config.yaml names _target_ 'keras.callbacks.BackupAndRestore'...", files={"precious": precious_directory},
+         change_run=edit_config(lambda config, run: config["callbacks"].update(
+             evil={"_target_": "keras.callbacks.BackupAndRestore", "backup_dir": str(run.parent / "precious")}))),
+    Case("resume a config with a CSVLogger callback", "train", ["resume={run}"],
+         "Error: {run}/config.yaml names _target_ 'keras.callbacks.CSVLogger'...", files={"victim.txt": b"keep me"},
+         change_run=edit_config(lambda config, run: config["callbacks"].update(
+             evil={"_target_": "keras.callbacks.CSVLogger", "filename": str(run.parent / "victim.txt")}))),
+    Case("resume a config that logs outside the run", "train", ["resume={run}"],
+         "Error: {run}/config.yaml sets logger.tensorboard.log_dir outside the run directory, where a resumed run must not write: "
+         "restore the config train.py wrote.",
+         change_run=edit_config(lambda config, run: config["logger"]["tensorboard"].update(log_dir="/tmp/zoo-elsewhere"))),
     Case("resume a finished run", "cli:train.py", ["resume={run}"], "Error: {run} already holds a finished run (metrics.json)..."),
     Case("resume with other overrides", "cli:train.py", ["resume={run}", "model.units=8"],
          "Error: resume={run} continues the run with its own saved config, so model.units=8 cannot apply: drop them, or start a new run with them.",
@@ -305,8 +375,8 @@ def run_subprocess(script, args, limit_file_size):
     return completed.returncode, completed.stderr
 
 
-def test_the_table_has_at_least_sixty_cases():
-    assert len(CASES) >= 60 and len({case.id for case in CASES}) == len(CASES)
+def test_the_table_has_at_least_ninety_cases():
+    assert len(CASES) >= 90 and len({case.id for case in CASES}) == len(CASES)
 
 
 def tiered(case):

@@ -16,12 +16,8 @@ from zoo.runs.directory import (
     save_model_atomically,
     write_json_atomically,
 )
-from zoo.training.loop import (
-    check_config,
-    model_summary,
-    open_run_directory,
-    write_run_files,
-)
+from zoo.training.loop import model_summary, open_run_directory, write_run_files
+from zoo.training.run_config import check_config
 
 pytestmark = pytest.mark.unit
 

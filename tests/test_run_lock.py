@@ -1,6 +1,7 @@
 """One run per directory (zoo.runs.lock): refusals, the lock file, stale locks from dead processes."""
 
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -24,7 +25,7 @@ def test_a_free_directory_is_locked_with_this_process_and_released(tmp_path):
     run_dir = tmp_path / "run"
     assert acquire(run_dir) is None
     holder = json.loads((run_dir / LOCK_NAME).read_text())
-    assert holder == {"pid": os.getpid(), "host": socket.gethostname()}
+    assert (holder["pid"], holder["host"]) == (os.getpid(), socket.gethostname()) and holder["started"] > 0
     release(run_dir)
     assert not (run_dir / LOCK_NAME).exists()
 
@@ -75,3 +76,52 @@ def test_an_unwritable_directory_is_one_line(tmp_path, monkeypatch):
     assert reason == (
         f"Cannot write to {tmp_path / 'run'} (Permission denied): choose a writable hydra.run.dir or paths.log_dir."
     )
+
+
+def _acquire_at_once(run_dir, barrier, results):
+    barrier.wait()  # both processes leave the barrier together
+    results.put(acquire(run_dir) is None)
+    barrier.wait()  # and hold what they got until both have tried
+
+
+def test_two_processes_at_one_instant_never_both_get_the_lock(tmp_path):
+    context = multiprocessing.get_context("fork")  # the children only touch files; fork starts them in milliseconds
+    for trial in range(20):
+        run_dir = tmp_path / f"run_{trial}"
+        barrier, results = context.Barrier(2), context.Queue()
+        processes = [context.Process(target=_acquire_at_once, args=(run_dir, barrier, results)) for _ in range(2)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert sorted(results.get(timeout=5) for _ in processes) == [False, True], f"trial {trial}"
+
+
+def test_a_lock_whose_pid_was_reused_is_stale(tmp_path):
+    # This process's parent is alive, but it did not start at the recorded time: another process took its PID.
+    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": 1}))
+    assert refusal(tmp_path) is None
+
+
+def test_a_dangling_link_and_another_hosts_lock_are_named_with_what_to_do(tmp_path):
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    assert refusal(tmp_path / "link") == (
+        f"{tmp_path / 'link'} is a symbolic link to nothing ({tmp_path / 'gone'}): remove it or choose another hydra.run.dir."
+    )
+    (tmp_path / "remote").mkdir()
+    (tmp_path / "remote" / LOCK_NAME).write_text(json.dumps({"pid": 1, "host": "elsewhere"}))
+    assert refusal(tmp_path / "remote") == (
+        f"{tmp_path / 'remote'} is in use by another run (process 1 on elsewhere): wait for it to end "
+        f"(if no run on elsewhere uses it, delete {tmp_path / 'remote' / LOCK_NAME}) or choose another hydra.run.dir."
+    )
+
+
+def test_a_directory_of_someone_elses_files_is_refused_and_an_empty_one_is_not(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "train.log").write_text("my notes")
+    assert refusal(tmp_path / "mine") == (
+        f"{tmp_path / 'mine'} holds files that are not a zoo run, which training there could overwrite: "
+        "choose a new or empty hydra.run.dir."
+    )
+    (tmp_path / "empty").mkdir()
+    assert refusal(tmp_path / "empty") is None

@@ -45,9 +45,13 @@ def test_joblib_trials_sharing_a_worker_share_no_state(tmp_path):
 
 
 def test_joblib_runs_trials_in_parallel_processes_and_goes_on_past_a_failed_one(tmp_path):
-    completed = run_cli("train.py", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model.units=-3,8", "debug=smoke", f"paths.log_dir={tmp_path}")
+    completed = run_cli(
+        "train.py", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model.units=-3,8", "debug=smoke",
+        f"paths.log_dir={tmp_path}", check=False,
+    )
     failed, finished = trials(tmp_path)
-    assert completed.returncode == 0
+    assert completed.returncode == 1  # after every trial ran, with a summary
+    assert completed.stderr.strip().splitlines()[-1] == "Error: 1 of 2 trials failed (0_last_state); each one's train.log says why."
     assert (
         "Error: Trial 0 (debug=smoke,model.units=-3,paths.log_dir=" in completed.stderr
         and "failed: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, "
@@ -73,8 +77,9 @@ def test_optuna_search_maximises_the_monitor_logs_hparams_and_goes_on_past_faile
     completed = run_cli(
         "train.py", "hparams_search=last_state_optuna", "debug=smoke", "hydra.sweeper.n_trials=4",
         'hydra.sweeper.params={model.units:"choice(0, 16)",trainer.learning_rate:"tag(log, interval(3e-4, 1e-2))"}',
-        f"paths.log_dir={tmp_path}",
+        f"paths.log_dir={tmp_path}", check=False,
     )
+    assert completed.returncode == 1 and "trials failed" in completed.stderr.strip().splitlines()[-1]
     found = trials(tmp_path)
     failed = [trial for trial in found if not (trial / "metrics.json").exists()]
     assert len(found) == 4 and 0 < len(failed) < 4

@@ -12,9 +12,8 @@ def _import_keras_without_jax():
     """Imports Keras on TensorFlow without the JAX import TensorFlow Lite makes when JAX is installed.
 
     `tensorflow.lite.python.util` imports `jax.jit` at start-up for its JAX-to-TFLite converter,
-    which the zoo never uses. Where the `jax` extra is installed that costs every `python train.py`
-    on TensorFlow about 0.4 s (measured on the 2-core machine: `import zoo` 3.1 s with it, 2.7 s
-    without). JAX stays importable afterwards; only that converter sees it as missing here.
+    which the zoo never uses; where the `jax` extra is installed, that import slows every start-up
+    (docs/benchmarks.md). JAX stays importable afterwards; only that converter sees it as missing.
     """
     if os.environ["KERAS_BACKEND"] != "tensorflow" or "jax" in sys.modules:
         import keras  # noqa: F401

@@ -2,6 +2,7 @@
 and letting a sweep go on past a failed trial."""
 
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
 from zoo.errors import ZooError
+from zoo.runs.lock import FOUND_BEFORE
 from zoo.training.resume import TrainingInterrupted
 
 # What Hydra writes before the task starts; a directory holding nothing else never trained.
@@ -33,14 +35,25 @@ def _failed_trial(error):
 
 
 def _discard_unstarted_run():
+    """Removes what this attempt's start-up wrote (Hydra's files, the lock), and nothing it found there."""
     if not HydraConfig.initialized():
         return
     output_dir = Path(HydraConfig.get().runtime.output_dir)
-    if output_dir.is_dir() and {path.name for path in output_dir.iterdir()} <= _HYDRA_START_FILES:
+    if not output_dir.is_dir() or os.path.abspath(output_dir) not in FOUND_BEFORE:
+        return  # not a directory this process locked: nothing here is known to be its own
+    before, parent_existed = FOUND_BEFORE[os.path.abspath(output_dir)]
+    names = {path.name for path in output_dir.iterdir()}
+    if before is None and names <= _HYDRA_START_FILES:
         shutil.rmtree(output_dir)
-        # Also drop the date directory Hydra made for it, if this run was its only one.
-        if not any(output_dir.parent.iterdir()):
-            output_dir.parent.rmdir()
+        if not parent_existed and not any(output_dir.parent.iterdir()):
+            output_dir.parent.rmdir()  # the date directory Hydra made for this run alone
+        return
+    for name in (names - (before or set())) & _HYDRA_START_FILES:
+        path = output_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def run_task(task, cfg, *, discard_unstarted_run=False):

@@ -10,10 +10,8 @@ import csv
 import sys
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 from zoo.errors import ZooError
-from zoo.runs.directory import RunDirectory
+from zoo.runs.directory import RunDirectory, load_config_file
 from zoo.tasks import improvement_mode, monitored_value
 from zoo.tasks.markdown import markdown_table
 from zoo.tasks.reports import get_report
@@ -56,7 +54,7 @@ def compare_runs(paths):
         records.append(
             {
                 "run": path,
-                "hparams": flat_hparams(OmegaConf.load(run.config)),
+                "hparams": flat_hparams(load_config_file(run.config)),
                 "monitor": monitor,
                 "monitored": monitored_value(metrics),
                 "headline": get_report(metrics["task"]).headline(metrics, evaluation),

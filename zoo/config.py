@@ -22,7 +22,10 @@ from zoo.validation import (
     positive_number,
 )
 
-# What a saved run config may instantiate (evaluation and resume read configs from disk: data, not code).
+# What a saved run config may instantiate (evaluation and resume read configs from disk: data, not
+# code), by name: whole namespaces would admit classes that write files (BackupAndRestore, CSVLogger).
+KERAS_CALLBACKS = ("EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN")
+KERAS_OPTIMIZERS = ("Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion", "Nadam", "RMSprop", "SGD")
 ZOO_TARGETS = (
     "zoo.create_model",
     "zoo.data.synthetic_dataset",
@@ -30,6 +33,8 @@ ZOO_TARGETS = (
     "zoo.data.csv_dataset",
     "zoo.data.npz_dataset",
     "zoo.tensorboard_logger.TensorBoardLogger",
+    *(f"keras.callbacks.{name}" for name in KERAS_CALLBACKS),
+    *(f"keras.optimizers.{name}" for name in KERAS_OPTIMIZERS),
 )
 
 
@@ -139,7 +144,7 @@ def check_saved_targets(cfg, source):
     """Refuses a saved config that names a `_target_` outside the zoo's allow-list.
 
     A run's config is data, not code: evaluation and resume build only the zoo's own data sources,
-    models, logger, Keras callbacks and Keras optimizers.
+    models and logger, and the Keras callbacks and optimizers `ZOO_TARGETS` names.
 
     Args:
         cfg: DictConfig read from a run directory.
@@ -147,9 +152,6 @@ def check_saved_targets(cfg, source):
     """
     for target in _targets(cfg):
         if target in ZOO_TARGETS:
-            continue
-        found = _locate(target) if target.startswith(("keras.callbacks.", "keras.optimizers.")) else None
-        if inspect.isclass(found) and issubclass(found, (keras.callbacks.Callback, keras.optimizers.Optimizer)):
             continue
         raise ZooError(
             f"{source} names _target_ {target!r}, which is not one of the zoo's data sources, models, loggers, "

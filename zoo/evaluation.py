@@ -10,6 +10,7 @@ from zoo.runs.loading import load_run
 from zoo.tasks.figures import attention_figure
 from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import write_run_summaries
+from zoo.validation import positive_int
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ def evaluate(cfg):
         The report dict written to `eval/metrics.json`.
     """
     check_required(cfg)
+    if cfg.batch_size is not None:
+        positive_int("batch_size", cfg.batch_size)
     trained = load_run(cfg.run_dir, ckpt=cfg.ckpt, device="run")
     dataset = trained.rebuild_dataset()
     run, model, task, path = trained.run, trained.model, trained.task, trained.checkpoint

@@ -23,6 +23,7 @@ from zoo.data.ts_format import read_ts
 from zoo.errors import ZooError
 from zoo.runs.directory import write_text_atomically
 from zoo.runs.loading import load_run
+from zoo.validation import boolean, positive_int
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +92,30 @@ def _cell(value):
     return f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
+def check_output(output, run_dir, input_path, overwrite=False):
+    """Refuses an `output=` that is the input file, one of the run's own files, or (unless `overwrite`) an existing file."""
+    target, run = Path(output).resolve(), Path(run_dir).resolve()
+    if target == Path(input_path).resolve():
+        raise ZooError(f"output={output} is the input file, which predictions must not replace: choose another output.")
+    if run in target.parents and (run / "predictions") not in target.parents:
+        raise ZooError(
+            f"output={output} lies among the run's own files, which predictions must not replace: "
+            f"choose a path outside {run_dir} or under its predictions/."
+        )
+    if target.exists() and not overwrite:
+        raise ZooError(f"output={output} exists already: pass overwrite=true to replace it, or choose another output.")
+
+
 def predict_file(cfg):
     """Predicts every series of `cfg.input` with the run `cfg.run_dir`; writes and returns the CSV path."""
     check_required(cfg)
+    positive_int("batch_size", cfg.batch_size)
+    output = Path(cfg.output) if cfg.output else Path(cfg.run_dir) / "predictions" / f"{Path(cfg.input).name}.csv"
+    check_output(output, cfg.run_dir, cfg.input, overwrite=boolean("overwrite", cfg.overwrite))
     run = load_run(cfg.run_dir, ckpt=cfg.ckpt, device="auto")
     raw = read_series(cfg.input, run.config)
     check_labels(raw, run)
     outputs = run.predict(raw.series, static=raw.static, batch_size=cfg.batch_size)
-    output = Path(cfg.output) if cfg.output else run.run.path / "predictions" / f"{Path(cfg.input).name}.csv"
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(output, prediction_table(raw, run, outputs))
     if raw.labels is not None and "class" in outputs:

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from model_checks import assert_reload_predicts_identically, check_model, toy_dataset
+from model_checks import check_model, toy_dataset
 
 from zoo import ZooError, create_model
 
@@ -64,35 +64,6 @@ def test_lstm_fcn_uses_the_papers_dropout_on_the_lstm_branch_only(dataset):
     assert model.get_layer("lstm_dropout").rate == 0.8
     with pytest.raises(ValueError):
         model.get_layer("head_dropout")
-
-
-@pytest.mark.parametrize(
-    "name, options",
-    [("fcn", {}), ("lstm_fcn", {"units": 4}), ("lstm_fcn", {"units": 4, "dimension_shuffle": False, "attention": True})],
-)
-def test_padded_batch_predicts_each_series_as_alone(name, options):
-    data = toy_dataset(length=16, min_length=4, n_samples=24)
-    model = check_model(name, "classify", data, filters=[5, 6, 4], **options)
-    lengths = np.array([16, 11, 5, 4])
-    rng = np.random.default_rng(2)
-    series = rng.normal(size=(4, 16, 2)).astype("float32")
-    mask = np.arange(16)[None, :] < lengths[:, None]
-    series[~mask] = 1e3  # whatever the padding holds must not reach a prediction
-    batch = keras.ops.convert_to_numpy(model({"series": series, "mask": mask}, training=False))
-    for i, length in enumerate(lengths):
-        # fcn takes any length, so the series goes in unpadded; lstm_fcn's length is fixed.
-        steps = 16 if name == "lstm_fcn" else length
-        single = np.zeros((1, steps, 2), "float32")
-        single[0, :length] = series[i, :length]
-        alone = keras.ops.convert_to_numpy(model({"series": single, "mask": np.arange(steps)[None, :] < length}, training=False))
-        np.testing.assert_allclose(alone[0], batch[i], atol=1e-5)
-
-
-@pytest.mark.parametrize("name, options", [("fcn", {}), ("lstm_fcn", {"units": 4, "attention": True})])
-def test_save_and_reload_predict_identically(name, options, dataset, tmp_path):
-    model = check_model(name, "classify", dataset, filters=[4, 4, 4], **options)
-    series = np.random.default_rng(3).normal(size=(3, 20, 2)).astype("float32")
-    assert_reload_predicts_identically(model, series, tmp_path / f"{name}.keras")
 
 
 def test_unequal_filters_and_kernels_are_a_clear_error(dataset):

@@ -18,6 +18,7 @@ VARIANTS = [(name, {}) for name in list_models()] + [
     ("attention", {"bidirectional": True, "cell": "gru"}),
     ("lstm_conv1d", {"pooling": "global_max", "bidirectional": True}),
     ("seq2seq", {"bidirectional": True, "num_layers": 2}),
+    ("lstm_fcn", {"dimension_shuffle": False, "attention": True}),
 ]
 
 

@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 import keras
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from zoo.errors import ZooError
@@ -96,6 +97,27 @@ def save_model_atomically(model, path):
     with writing(path, temporary):
         model.save(temporary)
         os.replace(temporary, path)
+
+
+# A run's config.yaml is a few KB; anything far larger is not one the zoo wrote.
+LARGEST_CONFIG_BYTES = 1_000_000
+
+
+def load_config_file(path):
+    """Reads a YAML config the zoo wrote, refusing what it never writes: anchors and aliases (a
+    "billion laughs" file expands without bound) and files over a megabyte.
+
+    Raises:
+        ZooError: naming the file and what to do; never quoting its contents.
+    """
+    path = Path(path)
+    if path.stat().st_size > LARGEST_CONFIG_BYTES:
+        raise ZooError(f"{path} is larger than any config train.py writes: restore the file train.py wrote.")
+    text = path.read_bytes().decode("utf-8")
+    for token in yaml.scan(text):  # tokens only: nothing is expanded or built
+        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+            raise ZooError(f"{path} uses YAML anchors or aliases, which train.py never writes: restore the file train.py wrote.")
+    return OmegaConf.create(text)
 
 
 class RunDirectory:
@@ -214,7 +236,9 @@ class RunDirectory:
         """Returns the resolved config the run saved."""
         self.check_exists()
         try:
-            cfg = OmegaConf.load(self.config)
+            cfg = load_config_file(self.config)
+        except ZooError:
+            raise
         except Exception as error:  # yaml's ParserError, ScannerError, UnicodeDecodeError...
             raise ZooError(
                 f"{self.config} is not a valid YAML config ({type(error).__name__}): restore the file train.py wrote."

@@ -4,12 +4,19 @@ Hydra saves `.hydra/config.yaml` and `overrides.yaml` before the task starts, so
 `train()` comes too late to protect a finished or running run. `RunDirectoryLock.on_run_start`
 runs before that: it refuses a directory that holds a finished run (`metrics.json`) or that a live
 process has locked, an unfinished run with another config, and a `resume=` that names no run or
-comes with other overrides, with one line and nothing touched. Otherwise it writes `.lock` (the PID and
-host, created exclusively) and removes it when the process exits. A lock whose process is gone
-(a killed run) is stale and taken over.
+comes with other overrides, with one line and nothing touched. Otherwise it writes `.lock` (the PID,
+its start time and the host) and removes it when the process exits. Checking and writing the lock
+happen under an exclusive `flock` on it, so two processes starting at one instant cannot both take
+it. A lock whose process is gone (a killed run, or a PID since reused by another process) is stale
+and taken over; another machine's lock cannot be checked from here, and the message says how to
+clear it.
+
+It also records what the directory held before this attempt, so a run refused after Hydra
+started (`zoo.cli`) removes only what this attempt created.
 """
 
 import atexit
+import fcntl
 import json
 import os
 import socket
@@ -20,9 +27,15 @@ from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf, open_dict, read_write
 
 from zoo.config import another_config_refusal, differing_keys
+from zoo.runs.directory import load_config_file
 from zoo.training.distribution import process_rank
 
 LOCK_NAME = ".lock"
+# Entries only a zoo run directory holds; a non-empty directory with none of them is someone else's.
+RUN_MARKERS = (".hydra", LOCK_NAME, "config.yaml", "checkpoints", "backups", "metrics.json", "tensorboard")
+# What each run directory held before this process's attempt, by absolute path: (the set of its
+# entries, or None if it did not exist; whether its parent existed).
+FOUND_BEFORE = {}
 
 
 def _process_alive(pid):
@@ -35,6 +48,14 @@ def _process_alive(pid):
     return True
 
 
+def _start_time(pid):
+    """The process's start time in clock ticks since boot (Linux `/proc/<pid>/stat`), or None if unknown."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _holder(lock):
     """Returns the live process holding `lock` as `(pid, host)`, or None if the lock is stale or unreadable."""
     try:
@@ -44,7 +65,10 @@ def _holder(lock):
         return None
     if host != socket.gethostname():
         return pid, host  # cannot tell from here; another machine's run counts as live
-    return (pid, host) if pid != os.getpid() and _process_alive(pid) else None
+    if pid == os.getpid() or not _process_alive(pid):
+        return None
+    started = holder.get("started")
+    return (pid, host) if started is None or started == _start_time(pid) else None  # else: the PID was reused
 
 
 def refusal(run_dir, config=None):
@@ -57,8 +81,15 @@ def refusal(run_dir, config=None):
             (`.hydra/config.yaml`), or `resume=<run_dir>` with nothing else.
     """
     run_dir = Path(run_dir)
+    if run_dir.is_symlink() and not run_dir.exists():
+        return f"{run_dir} is a symbolic link to nothing ({os.readlink(run_dir)}): remove it or choose another hydra.run.dir."
     if run_dir.exists() and not run_dir.is_dir():
         return f"{run_dir} is a file, not a run directory: choose another hydra.run.dir."
+    if run_dir.is_dir() and not any((run_dir / marker).exists() for marker in RUN_MARKERS) and any(run_dir.iterdir()):
+        return (
+            f"{run_dir} holds files that are not a zoo run, which training there could overwrite: "
+            "choose a new or empty hydra.run.dir."
+        )
     if config is not None:
         reason = _resume_refusal(run_dir, config) if config.get("resume") else _config_refusal(run_dir, config)
         if reason:
@@ -70,8 +101,9 @@ def refusal(run_dir, config=None):
         )
     holder = _holder(run_dir / LOCK_NAME)
     if holder is not None:
+        clear = "" if holder[1] == socket.gethostname() else f" (if no run on {holder[1]} uses it, delete {run_dir / LOCK_NAME})"
         return (
-            f"{run_dir} is in use by another run (process {holder[0]} on {holder[1]}): wait for it to end "
+            f"{run_dir} is in use by another run (process {holder[0]} on {holder[1]}): wait for it to end{clear} "
             "or choose another hydra.run.dir."
         )
     return None
@@ -99,7 +131,7 @@ def _config_refusal(run_dir, config):
     task_keys = [key for key in config if key != "hydra"]
     composed = OmegaConf.to_container(OmegaConf.masked_copy(config, task_keys), resolve=False)
     try:
-        differing = differing_keys(composed, OmegaConf.to_container(OmegaConf.load(saved), resolve=False))
+        differing = differing_keys(composed, OmegaConf.to_container(load_config_file(saved), resolve=False))
     except Exception:  # an unreadable .hydra/config.yaml: train() compares the run's config.yaml instead
         return None
     return another_config_refusal(run_dir, differing) if differing else None
@@ -120,27 +152,62 @@ def acquire(run_dir, config=None):
         return reason
     run_dir = Path(run_dir)
     lock = run_dir / LOCK_NAME
+    FOUND_BEFORE.setdefault(
+        os.path.abspath(run_dir), (set(os.listdir(run_dir)) if run_dir.is_dir() else None, run_dir.parent.exists())
+    )
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        lock.unlink(missing_ok=True)  # stale: its process is gone
-        descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, handle)
-    except FileExistsError:
-        return refusal(run_dir) or f"{run_dir} was locked by another run a moment ago: choose another hydra.run.dir."
+        with _exclusive(lock) as descriptor:
+            reason = refusal(run_dir)  # again, now that no other process can be between check and write
+            if reason:
+                return reason
+            os.ftruncate(descriptor, 0)
+            holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _start_time(os.getpid())}
+            os.pwrite(descriptor, json.dumps(holder).encode(), 0)
     except OSError as error:
-        lock.unlink(missing_ok=True)
         return f"Cannot write to {run_dir} ({error.strerror}): choose a writable hydra.run.dir or paths.log_dir."
     atexit.register(release, run_dir)
     return None
 
 
+class _exclusive:
+    """`with _exclusive(path) as descriptor`: `path` opened (created if missing) and flock-ed exclusively.
+
+    Waits for another holder of the flock (it holds it only while it checks and writes). If the
+    file was replaced between open and flock (a release unlinked it), it opens the new one.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self.descriptor = None
+
+    def __enter__(self):
+        while True:
+            descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(descriptor).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.descriptor = descriptor
+                return descriptor
+            os.close(descriptor)
+
+    def __exit__(self, *exc):
+        os.close(self.descriptor)  # releases the flock
+        return False
+
+
 def release(run_dir):
     """Removes this process's lock from `run_dir` (another process's lock is left alone)."""
     lock = Path(run_dir) / LOCK_NAME
+    if not lock.is_file():
+        return
     try:
-        if json.loads(lock.read_text()).get("pid") == os.getpid():
-            lock.unlink()
+        with _exclusive(lock):
+            if json.loads(lock.read_text()).get("pid") == os.getpid():
+                lock.unlink()
     except (OSError, ValueError, AttributeError):
         pass
 
@@ -167,6 +234,18 @@ class RunDirectoryLock(Callback):
         reason = acquire(config.hydra.run.dir, config)
         if reason:
             print(f"Error: {reason}", file=sys.stderr)
+            raise SystemExit(1)
+
+    def on_multirun_end(self, config, **kwargs):
+        """Ends a sweep in which a trial failed with a summary naming them and exit code 1."""
+        sweep = Path(config.hydra.sweep.dir)
+        trials = sorted(path for path in sweep.iterdir() if (path / ".hydra").is_dir()) if sweep.is_dir() else []
+        failed = [trial.name for trial in trials if not (trial / "metrics.json").is_file()]
+        if failed:
+            print(
+                f"Error: {len(failed)} of {len(trials)} trials failed ({', '.join(failed)}); each one's train.log says why.",
+                file=sys.stderr,
+            )
             raise SystemExit(1)
 
     def on_run_end(self, config, **kwargs):

@@ -35,6 +35,7 @@ from omegaconf import DictConfig, open_dict
 
 from zoo.errors import ZooError
 from zoo.tasks import improvement_mode
+from zoo.validation import non_negative_int
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,8 @@ def adapt_to_data(cfg, dataset):
             callback.monitor = callback.monitor.removeprefix("val_")
             lines.append(f"callbacks.{name}.monitor={callback.monitor} (no validation split)")
         if not is_auto(callback.get("patience")):
+            if "patience" in callback:
+                non_negative_int(f"callbacks.{name}.patience", callback.patience)
             continue
         if len(dataset.validation) == 0 and callback.get("_target_") in WHOLE_BUDGET_WITHOUT_VALIDATION:
             callback.patience = trainer.epochs

@@ -6,18 +6,13 @@ import math
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 
 import keras
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 from zoo.config import (
     another_config_refusal,
-    check_normalization,
-    check_required,
-    check_trainer,
     differing_keys,
-    read_run_config,
     sweeper_direction,
 )
 from zoo.data import make_tf_dataset, make_training_dataset
@@ -27,13 +22,13 @@ from zoo.inference import SPLITS, evaluate_splits
 from zoo.runs.directory import (
     RunDirectory,
     load_checkpoint,
+    load_config_file,
     resume_command,
 )
-from zoo.tasks import best_index, get_task, monitored_value
+from zoo.tasks import best_index, monitored_value
 from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import write_run_summaries
 from zoo.training.adaptive import (
-    adapt_to_config,
     adapt_to_data,
     check_sweeper_direction,
 )
@@ -46,16 +41,15 @@ from zoo.training.builders import (
 )
 from zoo.training.callbacks import BestAndLastCheckpoint, EpochLog, StopOnNonFiniteLoss
 from zoo.training.compile import compile_model, resolve_jit_compile
-from zoo.training.device import backend_name, check_backend, configure_device, describe_cudnn, seed_everything
+from zoo.training.device import backend_name, configure_device, describe_cudnn, seed_everything
 from zoo.training.distribution import (
-    check_strategy,
     leave_distribution,
     place,
     prepare_devices,
     weights_digest,
 )
 from zoo.training.resume import TrainingBackup
-from zoo.validation import non_negative_int
+from zoo.training.run_config import check_config, config_to_run, relocated, with_absolute_data_paths
 
 log = logging.getLogger(__name__)
 
@@ -101,62 +95,6 @@ def train(cfg: DictConfig) -> float:
 
 
 # === Steps ===
-
-
-def config_to_run(cfg):
-    """Returns the config to train with: `cfg`, or with `resume=<run_dir>` that run's own saved config.
-
-    A saved config is data, not code: it may name only the zoo's allow-listed `_target_`s. A run
-    moved or copied since resumes where it is now.
-    """
-    if not cfg.get("resume"):
-        return cfg
-    run = RunDirectory(cfg.resume)
-    run.check_exists()
-    return relocated(read_run_config(run), run.path)
-
-
-def relocated(saved, run_dir):
-    """Returns `saved` (a run's config) with the paths under its recorded run directory moved to `run_dir`."""
-    recorded = str(saved.paths.output_dir)
-    current = str(Path(run_dir).resolve())
-
-    def move(value):
-        if isinstance(value, dict):
-            return {key: move(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [move(item) for item in value]
-        if isinstance(value, str) and (value == recorded or value.startswith(recorded + "/")):
-            return current + value[len(recorded) :]
-        return value
-
-    return OmegaConf.create(move(OmegaConf.to_container(saved)))
-
-
-def check_config(cfg):
-    """Checks the config before anything is built.
-
-    Returns:
-        The Task of `cfg.model.head`.
-    """
-    check_required(cfg)
-    non_negative_int("seed", cfg.seed)
-    check_trainer(cfg.trainer)
-    record_backend(cfg.trainer)
-    check_strategy(cfg.trainer, cfg.trainer.backend)
-    task = get_task(cfg.model.head)
-    adapt_to_config(cfg, task)
-    check_normalization(cfg)
-    return task
-
-
-def record_backend(trainer):
-    """Records the Keras backend this process runs as `trainer.backend`, refusing a config (a resumed
-    run's, or `+trainer.backend=...`) that names another: Keras picks its backend once, at import."""
-    if "backend" in trainer:
-        check_backend(trainer.backend)
-    with open_dict(trainer):
-        trainer.backend = backend_name()
 
 
 def open_run_directory(cfg):
@@ -209,7 +147,7 @@ def open_backup(run, cfg, placement):
     """
     run.remove_partial_files()  # left by a process killed while writing; this run holds the directory's lock
     if run.config.is_file():
-        saved = OmegaConf.to_container(relocated(OmegaConf.load(run.config), run.path))
+        saved = OmegaConf.to_container(relocated(load_config_file(run.config), run.path))
         differing = differing_keys(OmegaConf.to_container(with_absolute_data_paths(cfg)), saved)
         if differing:
             raise ZooError(another_config_refusal(run.path, differing))
@@ -358,15 +296,6 @@ def write_results(run, cfg, task, metrics):
 
 
 # === Helpers ===
-
-
-def with_absolute_data_paths(cfg):
-    """Returns a resolved copy of `cfg` whose `data.*_path` values are absolute."""
-    saved = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
-    for key, value in saved.data.items():
-        if key.endswith("_path") and value:
-            saved.data[key] = str(Path(value).resolve())
-    return saved
 
 
 def model_summary(model):
