@@ -118,8 +118,8 @@ def test_a_killed_run_resumes_to_the_same_weights(point, extra, how, reference, 
 @pytest.mark.parametrize(
     "signal_number, point, where, saved",
     [
+        # SIGINT takes the same handler; the README's long run is stopped by it and resumed (test_readme_commands.py).
         (signal.SIGTERM, "batch:2:6", "epoch 2, step 7", (1, 7)),  # saved after the next step
-        (signal.SIGINT, "batch:2:6", "epoch 2, step 7", (1, 7)),
         (signal.SIGTERM, "batch:2:14", "epoch 2, its end", (2, 0)),  # the epoch's last step: the epoch ends first
     ],
 )

@@ -13,6 +13,7 @@ from zoo.registry import create_model
 from zoo.runs.directory import (
     RunDirectory,
     load_checkpoint,
+    resume_command,
     save_model_atomically,
     write_json_atomically,
 )
@@ -125,3 +126,8 @@ def test_data_paths_are_saved_absolute_so_a_run_evaluates_from_anywhere(tmp_path
     assert saved.test_path == str(ROOT / "data" / "examples" / "tiny_TEST.ts")
     monkeypatch.chdir(tmp_path)
     assert len(build_dataset(saved).test) == len(dataset.test)
+
+
+def test_the_printed_resume_command_is_shell_quoted(tmp_path):
+    assert resume_command(tmp_path / "my runs" / "a") == f"python train.py 'resume={tmp_path}/my runs/a'"
+    assert resume_command(tmp_path / "plain") == f"python train.py resume={tmp_path}/plain"

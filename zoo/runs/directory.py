@@ -19,6 +19,7 @@ import contextlib
 import json
 import math
 import os
+import shlex
 from pathlib import Path
 
 import keras
@@ -38,8 +39,8 @@ def as_typed(path):
 
 
 def resume_command(run_dir):
-    """The command that continues the unfinished run in `run_dir`, as a user would type it here."""
-    return f"python train.py resume={as_typed(run_dir)}"
+    """The command that continues the unfinished run in `run_dir`, as a user would type it here (shell-quoted)."""
+    return f"python train.py {shlex.quote(f'resume={as_typed(run_dir)}')}"
 
 
 def _temporary_name(path):

@@ -5,7 +5,9 @@ import math
 import time
 
 import keras
+import numpy as np
 
+from zoo.data.pipeline import model_inputs
 from zoo.errors import ZooError
 from zoo.runs.directory import save_model_atomically
 from zoo.tasks import is_improvement
@@ -96,3 +98,59 @@ class EpochLog(keras.callbacks.Callback):
         values = " - ".join(f"{name} {value:.4g}" for name, value in (logs or {}).items())
         seconds = time.perf_counter() - self._started
         log.info(f"epoch {epoch + 1}/{self.epochs} - {values} - {seconds:.1f}s")
+
+
+class RecalibrateBatchNorm(keras.callbacks.Callback):
+    """Sets every BatchNormalization layer's moving mean and variance to the training series' own.
+
+    Keras' moving statistics start at mean 0 and variance 1 and forget them at momentum 0.99 per
+    step: after a few hundred steps they still hold a share of the start values, so a network that
+    is right in training mode can be at chance in inference mode. Before each validation and at
+    each epoch end (before checkpoints and backups see the model), each layer in turn gets the
+    mean and variance of its inputs over every valid step of the training split, computed in
+    inference mode with the layers before it already set: what the moving averages estimate.
+
+    Args:
+        split: the training SeriesSplit (scaled, as the model sees it).
+        batch_size: int. Series per forward pass.
+    """
+
+    resumed_attributes = ()  # recomputed from the weights and the data, so nothing to carry over
+
+    def __init__(self, split, batch_size):
+        super().__init__()
+        self.split = split
+        self.batch_size = batch_size
+        self._probes = None
+
+    def on_train_begin(self, logs=None):
+        self._probes = [(layer, keras.Model(self.model.inputs, _normalized_input(layer))) for layer in batch_norms(self.model)]
+        self._inputs = model_inputs(self.split, [tensor.name for tensor in self.model.inputs])
+
+    def on_test_begin(self, logs=None):
+        self.recalibrate()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.recalibrate()
+
+    def recalibrate(self):
+        mask = self._inputs.get("mask")
+        for layer, probe in self._probes or ():
+            values = np.asarray(probe.predict(self._inputs, batch_size=self.batch_size, verbose=0), dtype="float64")
+            if values.ndim == 3 and mask is not None and values.shape[1] == mask.shape[1]:
+                rows = values[mask]  # valid steps only, as the layer's own masked statistics
+            else:
+                rows = values.reshape(-1, values.shape[-1])
+            layer.moving_mean.assign(rows.mean(axis=0).astype(layer.moving_mean.dtype))
+            layer.moving_variance.assign(rows.var(axis=0).astype(layer.moving_variance.dtype))
+
+
+def batch_norms(model):
+    """Returns the model's BatchNormalization layers in the order its graph runs them (functional models list them so)."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+def _normalized_input(layer):
+    """The tensor a BatchNormalization layer normalizes (Keras lists a mask passed to it among its inputs)."""
+    inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+    return next(tensor for tensor in inputs if tensor.shape[-1] == layer.moving_mean.shape[0] and tensor.dtype != "bool")

@@ -39,7 +39,7 @@ from zoo.training.builders import (
     build_model,
     build_optimizer,
 )
-from zoo.training.callbacks import BestAndLastCheckpoint, EpochLog, StopOnNonFiniteLoss
+from zoo.training.callbacks import BestAndLastCheckpoint, EpochLog, RecalibrateBatchNorm, StopOnNonFiniteLoss, batch_norms
 from zoo.training.compile import compile_model, resolve_jit_compile
 from zoo.training.device import backend_name, configure_device, describe_cudnn, seed_everything
 from zoo.training.distribution import (
@@ -78,7 +78,7 @@ def train(cfg: DictConfig) -> float:
     with placement.scope():
         model = build_and_compile_model(cfg, dataset.spec, task)
     summary = model_summary(model)
-    callbacks = build_run_callbacks(cfg, run, dataset, summary, backup)  # a bad option stops before any file is written
+    callbacks = build_run_callbacks(cfg, run, dataset, summary, backup, model)  # a bad option stops before any file is written
     log_start(run, dataset, model, device, cfg, backup)
     if not backup.resuming:
         write_run_files(run, cfg, dataset, summary)
@@ -188,8 +188,8 @@ def log_start(run, dataset, model, device, cfg, backup):
     log.info(describe_cudnn(model, device))
 
 
-def build_run_callbacks(cfg, run, dataset, summary, backup):
-    """Builds every callback of the run, in the order `fit` calls them.
+def build_run_callbacks(cfg, run, dataset, summary, backup, model):
+    """Builds every callback of the run, in the order `fit` calls them (`model` decides whether batch norm is recalibrated).
 
     The backup comes after the callbacks whose state it keeps and before the loggers, so a logged
     epoch is always a backed-up one.
@@ -198,6 +198,8 @@ def build_run_callbacks(cfg, run, dataset, summary, backup):
         The list of Keras callbacks.
     """
     kept = [StopOnNonFiniteLoss(), BestAndLastCheckpoint(run, cfg.monitor), *build_callbacks(cfg)]
+    if cfg.trainer.strategy == "auto" and batch_norms(model):  # one device: the statistics of every training series
+        kept.insert(0, RecalibrateBatchNorm(dataset.train, cfg.trainer.batch_size))
     loggers = build_loggers(cfg, run_config=cfg, model_summary=summary)
     epoch_log = EpochLog(cfg.trainer.epochs)
     backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=math.ceil(len(dataset.train) / cfg.trainer.batch_size))
