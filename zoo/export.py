@@ -2,9 +2,10 @@
 
 Writes under `<run>/export/` through Keras' own `model.export`: a SavedModel with a
 `serving_default` signature over the named inputs (`series`, and `mask`/`static` where the run
-has them; batch and length left open where the model allows), or an ONNX file (tf2onnx). seq2seq
-is exported as its whole autoregressive inference graph (encoder, last valid value and the
-compiled decoding loop), so serving needs no Python loop.
+has them; batch and length left open where the model allows), or an ONNX file (tf2onnx). A model
+whose registry entry gives a serving graph (`ModelInfo.serving_model`: an autoregressive
+forecaster's encoder and compiled decoding loop) is exported as that graph, so serving needs no
+Python loop.
 """
 
 import logging

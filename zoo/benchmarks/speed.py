@@ -73,7 +73,7 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
         "train series/s": f"{epochs * len(dataset.train) / train_seconds:,.0f}",
         "s/epoch": f"{train_seconds / epochs:.2f}",
         "inference series/s": f"{len(dataset.test) / infer_seconds:,.0f}" + (f" ({info.decoding})" if info.forecaster else ""),
-        "peak RSS MB": f"{peak_memory_mb():,.0f}",  # measured in a process of its own
+        "peak RSS MB": f"{peak_memory_mb():,.0f}",  # each model runs in a process of its own
     }
 
 

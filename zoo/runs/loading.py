@@ -2,7 +2,7 @@
 
 Example:
 
-    run = zoo.load_run("outputs/runs/2026-11-22/10-00-00-000000_last_state")
+    run = zoo.load_run("outputs/runs/<date>/<time>_last_state")
     outputs = run.predict(series)              # (n, timesteps, features), or a list of (length, features)
     outputs["class"], outputs["probabilities"] # classify; "forecast" or "value" for the other heads
     run.classes, run.config.model.units

@@ -31,7 +31,8 @@ from zoo.runs.directory import load_config_file
 from zoo.training.distribution import process_rank
 
 LOCK_NAME = ".lock"
-# Entries only a zoo run directory holds; a non-empty directory with none of them is someone else's.
+# Entries only a zoo run directory holds (process_<k>/: the other processes of a data_parallel run,
+# which may start first); a non-empty directory with none of them is someone else's.
 RUN_MARKERS = (".hydra", LOCK_NAME, "config.yaml", "checkpoints", "backups", "metrics.json", "tensorboard")
 # What each run directory held before this process's attempt, by absolute path: (the set of its
 # entries, or None if it did not exist; whether its parent existed).
@@ -46,6 +47,10 @@ def _process_alive(pid):
     except PermissionError:  # alive, owned by another user
         return True
     return True
+
+
+def _is_run_entry(name):
+    return name in RUN_MARKERS or name.startswith("process_")
 
 
 def _start_time(pid):
@@ -85,7 +90,7 @@ def refusal(run_dir, config=None):
         return f"{run_dir} is a symbolic link to nothing ({os.readlink(run_dir)}): remove it or choose another hydra.run.dir."
     if run_dir.exists() and not run_dir.is_dir():
         return f"{run_dir} is a file, not a run directory: choose another hydra.run.dir."
-    if run_dir.is_dir() and not any((run_dir / marker).exists() for marker in RUN_MARKERS) and any(run_dir.iterdir()):
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not any(_is_run_entry(path.name) for path in run_dir.iterdir()):
         return (
             f"{run_dir} holds files that are not a zoo run, which training there could overwrite: "
             "choose a new or empty hydra.run.dir."
