@@ -166,9 +166,9 @@ def compare_with_peers(batch_sizes, steps, rounds, torch_python):
         for _ in range(rounds):  # alternating, so a slow moment of the machine hits every stack
             for stack in ("zoo", "zoo_xla", "keras"):
                 figures[stack].append(default_model_throughput(stack, batch_size, steps))
-            measured = torch_throughput(torch_python, batch_size, steps)
-            if measured is not None:
-                figures["torch"].append(measured)
+            torch_series_per_second = torch_throughput(torch_python, batch_size, steps)
+            if torch_series_per_second is not None:
+                figures["torch"].append(torch_series_per_second)
         mean = {stack: sum(values) / len(values) if values else None for stack, values in figures.items()}
         rows.append([
             str(batch_size),
@@ -265,7 +265,7 @@ def main(argv=None):
         compare_with_peers(args.compare_batch_sizes, args.compare_steps, args.compare_rounds, args.torch_python)
         first_step, import_seconds = time_to_first_step()
         print(f"\nStart-up: import zoo {import_seconds:.1f} s; python train.py debug=smoke to its first training step "
-              f"{first_step:.1f} s" if first_step is not None else "\nStart-up: not measured")
+              f"{first_step:.1f} s" if first_step is not None else "\nStart-up: unknown (the smoke run logged no first step)")
     if args.compare:
         return
     print(f"\nSynthetic data: {args.n_samples} series x 64 steps x 3 features, batch {args.batch_size}, {args.epochs} timed epochs\n")
