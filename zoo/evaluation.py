@@ -79,6 +79,7 @@ def report_markdown(run, model, task, report, sections, figures, path, n_series)
 
 def write_report(run, report, markdown, figures, task):
     """Writes `eval/metrics.json` and `eval/report.md`, prints the report, and adds it to TensorBoard."""
+    head_report = get_report(task.name)
     run.write_json(run.eval_metrics, report)
     run.write_text(run.eval_report, markdown)
     print(markdown)
@@ -87,7 +88,7 @@ def write_report(run, report, markdown, figures, task):
             run.tensorboard,
             scalars={
                 **{f"eval/test_{name}": value for name, value in report["test"].items()},
-                **get_report(task.name).summary_scalars(report[get_report(task.name).report_key]),
+                **head_report.summary_scalars(report[head_report.report_key]),
             },
             images={f"eval/{name}": figure for name, figure in figures.items()},
             texts={"eval/report": markdown},

@@ -122,16 +122,25 @@ class RecalibrateBatchNorm(keras.callbacks.Callback):
         self.split = split
         self.batch_size = batch_size
         self._probes = None
+        self._current = False  # the statistics fit the weights: nothing trained since the last recalibration
 
     def on_train_begin(self, logs=None):
         self._probes = [(layer, keras.Model(self.model.inputs, _normalized_input(layer))) for layer in batch_norms(self.model)]
         self._inputs = model_inputs(self.split, [tensor.name for tensor in self.model.inputs])
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current = False
+
     def on_test_begin(self, logs=None):
-        self.recalibrate()
+        self._recalibrate_once()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.recalibrate()
+        self._recalibrate_once()  # validation does not train, so after it the statistics still fit
+
+    def _recalibrate_once(self):
+        if not self._current:
+            self.recalibrate()
+            self._current = True
 
     def recalibrate(self):
         mask = self._inputs.get("mask")
