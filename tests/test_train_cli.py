@@ -58,6 +58,20 @@ def test_smoke_run_writes_the_whole_run_directory(smoke_run):
 
 
 @pytest.mark.integration
+def test_a_finished_run_ends_with_its_summary_and_next_commands(smoke_run):
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    logged = [line.split(" - ", 1)[1] for line in (smoke_run / "train.log").read_text().splitlines() if "zoo.training.loop" in line]
+    test = ", ".join(f"{name} {value:.4g}" for name, value in sorted(metrics["test"].items()))
+    assert logged[-6:-2] == [
+        "Training ended: the budget of 1 epoch ran out.",
+        f"Best epoch: 1, val_accuracy {metrics['validation']['accuracy']:.4g} (checkpoints/best.keras).",
+        f"Test scores of the best checkpoint: {test}.",
+        f"Run directory: {smoke_run}",
+    ]
+    assert logged[-2:] == [f"Next: python evaluate.py run_dir={smoke_run}", f"      tensorboard --logdir {smoke_run}"]
+
+
+@pytest.mark.integration
 def test_tensorboard_events_hold_train_and_validation_loss_in_one_run(smoke_run):
     event_dir = smoke_run / "tensorboard"
     assert not [path for path in event_dir.iterdir() if path.is_dir()]  # one TensorBoard run, no train/ validation/

@@ -50,6 +50,7 @@ from zoo.training.distribution import (
 )
 from zoo.training.resume import TrainingBackup
 from zoo.training.run_config import check_config, config_to_run, relocated, with_absolute_data_paths
+from zoo.training.summary import closing_summary
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def train(cfg: DictConfig) -> float:
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
     write_results(run, cfg, task, metrics)
     backup.discard()
+    for line in closing_summary(metrics, history, cfg, run.path):
+        log.info(line)
     return monitored_value(metrics)
 
 
@@ -291,7 +294,6 @@ def write_results(run, cfg, task, metrics):
     if "tensorboard" in cfg.logger:
         final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
         write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
-    log.info(f"Test metrics: {metrics['test']}")
     line = get_report(task.name).log_line(metrics)
     if line:
         log.info(line)

@@ -1,0 +1,56 @@
+"""The block a finished training prints last: why it stopped, its best epoch, its test scores, where it is and what to run next."""
+
+import shlex
+
+from zoo.runs.directory import as_typed
+
+
+def rounded(value):
+    """`value` to 4 significant digits (integers and strings as they are)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def epochs_phrase(count):
+    return f"{count} epoch{'' if count == 1 else 's'}"
+
+
+def stop_reason(epochs_run, epochs, early_stopping):
+    """Why training ended after `epochs_run` of `epochs` epochs.
+
+    Args:
+        epochs_run: int. Epochs trained, resumed ones included.
+        epochs: int. The run's budget (`trainer.epochs`).
+        early_stopping: the run's `callbacks.early_stopping` config, or None where it is off.
+    """
+    if epochs_run >= epochs:
+        return f"the budget of {epochs_phrase(epochs)} ran out"
+    if early_stopping is not None:
+        return (
+            f"early stopping at epoch {epochs_run} of {epochs}: {early_stopping.monitor} had not improved "
+            f"for {epochs_phrase(early_stopping.patience)}"
+        )
+    return f"a callback stopped it at epoch {epochs_run} of {epochs}"
+
+
+def closing_summary(metrics, history, cfg, run_dir):
+    """Returns the summary's lines.
+
+    Args:
+        metrics: the dict `metrics.json` holds (`best_epoch`, `epochs_run`, `monitor`, `test`).
+        history: the logs of every epoch (a list of dicts holding the monitored metric).
+        cfg: the run's config (`trainer.epochs`, `callbacks`, `logger`).
+        run_dir: the run directory.
+    """
+    best_epoch, monitor = metrics["best_epoch"], metrics["monitor"]
+    typed = as_typed(run_dir)
+    test = ", ".join(f"{name} {rounded(value)}" for name, value in sorted(metrics["test"].items()))
+    lines = [
+        f"Training ended: {stop_reason(metrics['epochs_run'], cfg.trainer.epochs, cfg.callbacks.get('early_stopping'))}.",
+        f"Best epoch: {best_epoch}, {monitor} {rounded(history[best_epoch - 1][monitor])} (checkpoints/best.keras).",
+        f"Test scores of the best checkpoint: {test}.",
+        f"Run directory: {typed}",
+        f"Next: python evaluate.py {shlex.quote(f'run_dir={typed}')}",
+    ]
+    if "tensorboard" in cfg.logger:
+        lines.append(f"      tensorboard --logdir {shlex.quote(typed)}")
+    return lines
