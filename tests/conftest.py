@@ -56,6 +56,18 @@ def pytest_runtest_setup(item):
         require_tier("integration", "slow", doing="reads the shared smoke run")
 
 
+@pytest.fixture(autouse=True)
+def op_determinism_restored():
+    """Leaves TensorFlow's op determinism as each test found it: a run in process turns it on, and a
+    later test's unseeded random op would then fail, so no test depends on which ran before it."""
+    from tensorflow.python.framework import config as tf_config  # disable_op_determinism has no public name
+
+    before = tf_config.is_op_determinism_enabled()
+    yield
+    if tf_config.is_op_determinism_enabled() != before:
+        (tf_config.enable_op_determinism if before else tf_config.disable_op_determinism)()
+
+
 def require_tier(*allowed, doing):
     """Fails the running test unless its tier is one of `allowed`, so the markers say what a test does."""
     item = _running.get("item")
