@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT, evaluate_in_process, run_cli, train_in_process
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +33,12 @@ def test_classifier_report_has_per_class_scores_and_a_confusion_matrix(smoke_run
 def test_forecaster_report_compares_with_baselines_per_step(tmp_path):
     run = tmp_path / "s2s"
     train_in_process(run, "model=seq2seq", "debug=smoke")
+    evaluate_in_process(run)
+    best = (run / "eval" / "metrics.json").read_text()
     evaluate_in_process(run, "ckpt=last")
-    report = json.loads((run / "eval" / "metrics.json").read_text())
+    assert (run / "eval" / "metrics.json").read_text() == best  # the best checkpoint's evaluation stays
+    assert json.loads(best)["checkpoint"].endswith("best.keras")
+    report = json.loads((run / "eval_last" / "metrics.json").read_text())
     forecast = report["forecast"]
     assert report["checkpoint"].endswith("last.keras")
     assert forecast["decoding"] == "autoregressive"
@@ -41,8 +46,12 @@ def test_forecaster_report_compares_with_baselines_per_step(tmp_path):
         assert set(forecast[method]) >= {"mae", "rmse", "smape", "mase", "per_step"}
         assert len(forecast[method]["per_step"]["mae"]) == 8
     assert forecast["worse_than_naive"] == (forecast["model"]["mae"] > forecast["naive"]["mae"])
-    assert "| seasonal_naive |" in (run / "eval" / "report.md").read_text()
-    assert (run / "eval" / "forecasts.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert "| seasonal_naive |" in (run / "eval_last" / "report.md").read_text()
+    assert (run / "eval_last" / "forecasts.png").read_bytes()[:8] == PNG_SIGNATURE
+    accumulator = EventAccumulator(str(run / "tensorboard"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    tags = set(accumulator.Tags()["tensors"])
+    assert {"eval/test_loss", "eval/model_mae", "eval_last/test_loss", "eval_last/model_mae", "eval_last/report"} <= tags
 
 
 def test_compare_sorts_runs_by_the_monitored_metric(tmp_path):

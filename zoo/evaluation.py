@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 def evaluate(cfg):
     """Scores a run's checkpoint on its test split; writes `eval/metrics.json`, `eval/report.md` and figures.
 
-    The figures and headline metrics are also added to the run's TensorBoard run.
+    The figures and headline metrics are also added to the run's TensorBoard run, under `eval/`.
+    Any checkpoint but the best one writes to `eval_<name>/` (`eval_last/`) and its own tags instead.
 
     Args:
         cfg: the composed `configs/evaluate.yaml` (`run_dir`, `ckpt`, `batch_size`).
@@ -33,33 +34,34 @@ def evaluate(cfg):
     dataset = trained.rebuild_dataset()
     run, model, task, path = trained.run, trained.model, trained.task, trained.checkpoint
     batch_size = cfg.batch_size or trained.config.trainer.batch_size
-    report, sections, figures = score_test_split(run, model, dataset, task, path, batch_size)
+    eval_dir = run.evaluation_dir(path)
+    report, sections, figures = score_test_split(run, model, dataset, task, path, batch_size, eval_dir)
     markdown = report_markdown(run, model, task, report, sections, figures, path, len(dataset.test))
-    write_report(run, report, markdown, figures, task)
+    write_report(run, report, markdown, figures, task, eval_dir)
     return report
 
 
 # === Steps ===
 
 
-def score_test_split(run, model, dataset, task, path, batch_size):
+def score_test_split(run, model, dataset, task, path, batch_size, eval_dir):
     """Scores the test split: Keras' metrics, the task's scores in original units, and the figures.
 
     Returns:
         `(report, sections, figures)`: the dict for `eval/metrics.json`, Markdown sections, and a
         dict from figure name to PNG path.
     """
-    run.eval_dir.mkdir(exist_ok=True)
+    eval_dir.mkdir(exist_ok=True)
     keras_metrics = evaluate_splits(model, dataset, task, batch_size, splits=("test",))["test"]
     head_report = get_report(task.name)
-    scores, sections, figures = head_report.evaluate(model, dataset, run.read_classes(), batch_size, run.eval_dir)
+    scores, sections, figures = head_report.evaluate(model, dataset, run.read_classes(), batch_size, eval_dir)
     report = {"checkpoint": str(path), "model": model.name, "task": task.name, "test": keras_metrics, head_report.report_key: scores}
     attention_weights = model_info(model.name).attention_weights
     if attention_weights is not None:
         split = dataset.test
         weights = attention_weights(model).predict(model_inputs(split, input_names(model)), verbose=0)["attention_weights"]
         figures["attention_weights"] = attention_figure(
-            split.series, split.lengths, weights, run.eval_dir / "attention_weights.png"
+            split.series, split.lengths, weights, eval_dir / "attention_weights.png"
         )
     return report, sections, figures
 
@@ -77,20 +79,21 @@ def report_markdown(run, model, task, report, sections, figures, path, n_series)
     return "\n\n".join([header, *sections, *figure_list]) + "\n"
 
 
-def write_report(run, report, markdown, figures, task):
-    """Writes `eval/metrics.json` and `eval/report.md`, prints the report, and adds it to TensorBoard."""
+def write_report(run, report, markdown, figures, task, eval_dir):
+    """Writes `<eval_dir>/metrics.json` and `report.md`, prints the report, and adds it to TensorBoard under the folder's name."""
     head_report = get_report(task.name)
-    run.write_json(run.eval_metrics, report)
-    run.write_text(run.eval_report, markdown)
+    run.write_json(eval_dir / "metrics.json", report)
+    run.write_text(eval_dir / "report.md", markdown)
+    tag = eval_dir.name
     print(markdown)
     if run.tensorboard.is_dir():
         write_run_summaries(
             run.tensorboard,
             scalars={
-                **{f"eval/test_{name}": value for name, value in report["test"].items()},
-                **head_report.summary_scalars(report[head_report.report_key]),
+                **{f"{tag}/test_{name}": value for name, value in report["test"].items()},
+                **head_report.summary_scalars(report[head_report.report_key], prefix=tag),
             },
-            images={f"eval/{name}": figure for name, figure in figures.items()},
-            texts={"eval/report": markdown},
+            images={f"{tag}/{name}": figure for name, figure in figures.items()},
+            texts={f"{tag}/report": markdown},
         )
-    log.info(f"Wrote {run.eval_dir}/metrics.json, report.md and {len(figures)} figure(s).")
+    log.info(f"Wrote {eval_dir}/metrics.json, report.md and {len(figures)} figure(s).")

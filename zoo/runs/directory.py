@@ -181,6 +181,13 @@ class RunDirectory:
     def eval_dir(self):
         return self.path / "eval"
 
+    def evaluation_dir(self, checkpoint):
+        """Where the evaluation of `checkpoint` goes: `eval/` for the best one, `eval_<name>/` for any other, so none replaces another."""
+        checkpoint = Path(checkpoint).absolute()
+        if checkpoint == self.best_checkpoint.absolute():
+            return self.eval_dir
+        return self.path / f"eval_{checkpoint.stem}"
+
     @property
     def eval_metrics(self):
         return self.eval_dir / "metrics.json"

@@ -49,8 +49,8 @@ class Report:
         """
         raise NotImplementedError
 
-    def summary_scalars(self, scores):
-        """The headline numbers of `scores` as TensorBoard tags `eval/...`."""
+    def summary_scalars(self, scores, prefix="eval"):
+        """The headline numbers of `scores` as TensorBoard tags `<prefix>/...` (the evaluation folder's name)."""
         return {}
 
     def headline(self, metrics, evaluation):
@@ -92,8 +92,8 @@ class ClassifyReport(Report):
         figure = confusion_matrix_figure(scores["confusion_matrix"], class_names, eval_dir / "confusion_matrix.png")
         return scores, [classification_markdown(scores)], {"confusion_matrix": figure}
 
-    def summary_scalars(self, scores):
-        return {"eval/test_macro_f1": scores["macro_f1"]}
+    def summary_scalars(self, scores, prefix="eval"):
+        return {f"{prefix}/test_macro_f1": scores["macro_f1"]}
 
     def outputs(self, predictions, scaler, classes):
         return {"class": np.asarray(classes, dtype=object)[predictions.argmax(axis=1)], "probabilities": predictions}
@@ -155,9 +155,9 @@ class ForecastReport(Report):
         sections = [f"Decoding: {scores['decoding']}. Units: original.", forecast_markdown(scores)]
         return scores, sections, {"forecasts": figure}
 
-    def summary_scalars(self, scores):
+    def summary_scalars(self, scores, prefix="eval"):
         return {
-            f"eval/{method}_{key}": scores[method][key]
+            f"{prefix}/{method}_{key}": scores[method][key]
             for method in ("model", "naive", "seasonal_naive")
             for key in ("mae", "rmse", "smape", "mase")
         }
@@ -210,8 +210,8 @@ class RegressReport(Report):
         scores, _ = self.score(model, dataset, batch_size)
         return scores, ["Units: original.", regression_markdown(scores)], {}
 
-    def summary_scalars(self, scores):
-        return {"eval/model_mae": scores["model"]["mae"], "eval/model_rmse": scores["model"]["rmse"]}
+    def summary_scalars(self, scores, prefix="eval"):
+        return {f"{prefix}/model_mae": scores["model"]["mae"], f"{prefix}/model_rmse": scores["model"]["rmse"]}
 
     def outputs(self, predictions, scaler, classes):
         return {"value": scaler.inverse_transform_targets(predictions[:, 0])}
