@@ -118,10 +118,14 @@ def test_every_readme_command_is_run_or_listed_with_a_reason():
 
 
 def check_make_train(copy, command):
-    run(copy, command)
+    completed = run(copy, command)
+    output = completed.stdout + completed.stderr
     (run_dir,) = finished_runs(copy)
     metrics = metrics_of(run_dir)
     assert run_dir.name.endswith("_last_state") and metrics["test"]["accuracy"] > 0.8, metrics
+    # It ends with the closing summary, whose next command runs here as typed.
+    assert f"Best epoch: {metrics['best_epoch']}, val_accuracy " in output, output[-3000:]
+    assert f"Next: python evaluate.py run_dir={run_dir.relative_to(copy)}" in output, output[-3000:]
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
 
 
