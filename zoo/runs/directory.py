@@ -193,10 +193,6 @@ class RunDirectory:
         return self.eval_dir / "metrics.json"
 
     @property
-    def eval_report(self):
-        return self.eval_dir / "report.md"
-
-    @property
     def export_dir(self):
         return self.path / "export"
 

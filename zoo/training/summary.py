@@ -5,11 +5,6 @@ import shlex
 from zoo.runs.directory import as_typed
 
 
-def rounded(value):
-    """`value` to 4 significant digits (integers and strings as they are)."""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
 def epochs_phrase(count):
     return f"{count} epoch{'' if count == 1 else 's'}"
 
@@ -43,10 +38,10 @@ def closing_summary(metrics, history, cfg, run_dir):
     """
     best_epoch, monitor = metrics["best_epoch"], metrics["monitor"]
     typed = as_typed(run_dir)
-    test = ", ".join(f"{name} {rounded(value)}" for name, value in sorted(metrics["test"].items()))
+    test = ", ".join(f"{name} {value:.4g}" for name, value in sorted(metrics["test"].items()))
     lines = [
         f"Training ended: {stop_reason(metrics['epochs_run'], cfg.trainer.epochs, cfg.callbacks.get('early_stopping'))}.",
-        f"Best epoch: {best_epoch}, {monitor} {rounded(history[best_epoch - 1][monitor])} (checkpoints/best.keras).",
+        f"Best epoch: {best_epoch}, {monitor} {history[best_epoch - 1][monitor]:.4g} (checkpoints/best.keras).",
         f"Test scores of the best checkpoint: {test}.",
         f"Run directory: {typed}",
         f"Next: python evaluate.py {shlex.quote(f'run_dir={typed}')}",
