@@ -8,24 +8,34 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _import_keras_without_jax():
-    """Imports Keras on TensorFlow without the JAX import TensorFlow Lite makes when JAX is installed.
+# Imported at start-up by code the zoo never runs: TensorFlow Lite's JAX-to-TFLite converter
+# (`jax.jit`) and Keras' image-gallery plots (`matplotlib.pyplot`); skipping them saves about a
+# second of every start (docs/benchmarks.md).
+_UNUSED_AT_IMPORT = ("jax", "matplotlib")
 
-    `tensorflow.lite.python.util` imports `jax.jit` at start-up for its JAX-to-TFLite converter,
-    which the zoo never uses; where the `jax` extra is installed, that import slows every start-up
-    (docs/benchmarks.md). JAX stays importable afterwards; only that converter sees it as missing.
+
+def _import_keras_without_unused_modules():
+    """Imports Keras with the modules of `_UNUSED_AT_IMPORT` hidden, unless the user already imported them.
+
+    Both imports sit in `try: ... except ImportError`, so Keras and TensorFlow load as if those
+    packages were missing. They stay importable afterwards (the zoo's figures import matplotlib
+    when they are drawn); only TensorFlow Lite's JAX converter and `keras.visualization` see them
+    as missing. On the JAX backend, Keras needs JAX, so nothing is hidden from it.
     """
-    if os.environ["KERAS_BACKEND"] != "tensorflow" or "jax" in sys.modules:
+    if os.environ["KERAS_BACKEND"] != "tensorflow":
         import keras  # noqa: F401
         return
-    sys.modules["jax"] = None  # an ImportError for `from jax import ...` while Keras loads TensorFlow
+    hidden = [name for name in _UNUSED_AT_IMPORT if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # an ImportError for `import name` and `from name import ...`
     try:
         import keras  # noqa: F401
     finally:
-        del sys.modules["jax"]
+        for name in hidden:
+            del sys.modules[name]
 
 
-_import_keras_without_jax()
+_import_keras_without_unused_modules()
 
 from zoo import models  # noqa: E402, F401  (registers the builders)
 from zoo.errors import ZooError  # noqa: E402

@@ -1,12 +1,13 @@
 """PNG figures for evaluation reports: confusion matrix, example forecasts, attention weights."""
 
 import numpy as np
-from matplotlib.figure import (
-    Figure,  # the object API draws to files without touching pyplot's global backend
-)
 
 
 def _subplots(*args, **kwargs):
+    # Imported here: only evaluations draw, and matplotlib would slow every training's start.
+    # The object API draws to files without touching pyplot's global backend.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=kwargs.pop("figsize"))
     return figure, figure.subplots(*args, **kwargs)
 
