@@ -28,6 +28,8 @@ class ModelInfo:
         attention_weights: optional function `model -> keras.Model` whose outputs are
             `{"prediction", "attention_weights"}`.
         test_options: the builder options that make it small enough for the registry-wide toy tests.
+        learning_test_options: the options the every-model learning test trains it with on
+            `debug=quick`, where its default network is larger than that test needs.
     """
 
     name: str
@@ -39,6 +41,7 @@ class ModelInfo:
     serving_model: Optional[Callable] = None
     attention_weights: Optional[Callable] = None
     test_options: dict = dataclasses.field(default_factory=dict)
+    learning_test_options: dict = dataclasses.field(default_factory=dict)
 
     @property
     def default_head(self):

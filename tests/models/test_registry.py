@@ -146,3 +146,4 @@ def test_a_model_declares_recurrent_exactly_when_it_takes_the_shared_recurrent_o
     parameters = inspect.signature(model_info(name).builder).parameters.values()
     assert model_info(name).recurrent == any(p.kind is p.VAR_KEYWORD for p in parameters)
     assert set(model_info(name).test_options) <= model_info(name).options()
+    assert set(model_info(name).learning_test_options) <= model_info(name).options()

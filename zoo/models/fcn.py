@@ -56,7 +56,7 @@ def check_convolution_options(filters, kernel_sizes):
     return filters, kernel_sizes
 
 
-@register_model(test_options={"filters": [4, 6, 4]})
+@register_model(test_options={"filters": [4, 6, 4]}, learning_test_options={"filters": [32, 64, 32]})
 def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_SIZES, dropout=0.0):
     """Builds the fully convolutional network: Conv1D blocks, global average pooling, the head.
 

@@ -65,7 +65,10 @@ def shortcut(residual, x, mask, *, name):
     return x
 
 
-@register_model(test_options={"depth": 3, "filters": 2, "kernel_sizes": [5, 3], "bottleneck": 2})
+@register_model(
+    test_options={"depth": 3, "filters": 2, "kernel_sizes": [5, 3], "bottleneck": 2},
+    learning_test_options={"depth": 3, "filters": 16, "bottleneck": 16},
+)
 def inception_time(
     spec,
     *,

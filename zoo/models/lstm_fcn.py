@@ -16,7 +16,12 @@ from zoo.tasks import get_task
 from zoo.validation import boolean, positive_int
 
 
-@register_model(recurrent=True, fixed_length=True, test_options={"units": 4, "filters": [4, 6, 4]})
+@register_model(
+    recurrent=True,
+    fixed_length=True,
+    test_options={"units": 4, "filters": [4, 6, 4]},
+    learning_test_options={"filters": [32, 64, 32]},
+)
 def lstm_fcn(
     spec,
     *,
