@@ -80,7 +80,11 @@ def copy(tmp_path):
         if source.is_file():
             (repo / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / relative)
-    # `make` finds the environment already installed (the stamp is newer than pyproject.toml).
+    # `make` finds the environment already installed (the stamp is newer than pyproject.toml); a
+    # stale one would be reinstalled from this copy, pointing the shared editable install here.
+    stamp = ROOT / ".venv" / ".installed"
+    if stamp.exists() and stamp.stat().st_mtime < (ROOT / "pyproject.toml").stat().st_mtime:
+        pytest.fail("pyproject.toml changed since .venv was installed: run make .venv/.installed, then the tests again.")
     (repo / ".venv").symlink_to(ROOT / ".venv" if (ROOT / ".venv").exists() else Path(sys.prefix))
     return repo
 
