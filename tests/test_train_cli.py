@@ -22,6 +22,7 @@ from tensorboard.util import tensor_util
 
 from zoo import create_model
 from zoo.data import DataSpec, model_inputs, synthetic_dataset
+from zoo.native_output import START_UP_LINE
 from zoo.training.loop import train
 
 pytestmark = pytest.mark.slow
@@ -131,6 +132,9 @@ def test_output_redirected_gives_one_plain_line_per_epoch(tmp_path):
     output = completed.stdout + completed.stderr
     assert output.count("epoch 1/2") == 1 and output.count("epoch 2/2") == 1
     assert "━" not in output  # no progress bar when not on a terminal
+    # Nor TensorFlow's C++ start-up lines, its failed CUDA probe on this CPU-only machine included.
+    assert not [line for line in output.splitlines() if START_UP_LINE.match(line.encode())]
+    assert "absl" not in output and "cuInit" not in output and "oneDNN" not in output
 
 
 def test_two_runs_started_together_get_their_own_directories(tmp_path):

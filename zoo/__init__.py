@@ -3,6 +3,8 @@
 import os
 import sys
 
+from zoo.native_output import start_up_lines_dropped
+
 # The zoo's GPU path (cuDNN kernels, memory growth) is TensorFlow's; quiet TF's C++ start-up chatter.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -20,16 +22,23 @@ def _import_keras_without_unused_modules():
     Both imports sit in `try: ... except ImportError`, so Keras and TensorFlow load as if those
     packages were missing. They stay importable afterwards (the zoo's figures import matplotlib
     when they are drawn); only TensorFlow Lite's JAX converter and `keras.visualization` see them
-    as missing. On the JAX backend, Keras needs JAX, so nothing is hidden from it.
+    as missing. On the JAX backend, Keras needs JAX, so nothing is hidden from it. TensorFlow's C++
+    start-up lines, its CUDA probe's included, are dropped (`zoo.native_output`).
     """
-    if os.environ["KERAS_BACKEND"] != "tensorflow":
-        import keras  # noqa: F401
-        return
-    hidden = [name for name in _UNUSED_AT_IMPORT if name not in sys.modules]
+    tensorflow_backend = os.environ["KERAS_BACKEND"] == "tensorflow"
+    hidden = [name for name in _UNUSED_AT_IMPORT if name not in sys.modules] if tensorflow_backend else []
     for name in hidden:
         sys.modules[name] = None  # an ImportError for `import name` and `from name import ...`
     try:
-        import keras  # noqa: F401
+        with start_up_lines_dropped():
+            import keras  # noqa: F401
+
+            if tensorflow_backend:
+                # TensorFlow probes CUDA once, on first listing its devices; on a CPU-only machine that
+                # writes a failure line, dropped here. (Listed devices stay configurable.)
+                import tensorflow as tf
+
+                tf.config.list_physical_devices("GPU")
     finally:
         for name in hidden:
             del sys.modules[name]
