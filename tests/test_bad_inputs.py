@@ -134,6 +134,8 @@ CASES = [
     # --- configs and overrides ---
     Case("unknown model", "cli:train.py", ["model=transformer"], "In 'train': Could not find 'model/transformer'", first_line=True),
     Case("unknown key", "cli:train.py", ["trainer.epoch=3"], "Could not override 'trainer.epoch'.", first_line=True),
+    Case("unknown key added with +", "train", ["+trainer.epoch=3"],
+         "Error: trainer.epoch is not a trainer option, so nothing would read it: remove it (did you mean trainer.epochs?); ..."),
     Case("negative units", "train", ["model.units=-3"],
          "Error: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),
     Case("dropout not a number", "train", ["model.dropout=abc"],

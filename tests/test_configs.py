@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from zoo import ZooError, list_models, model_info
-from zoo.config import check_saved_targets
+from zoo.config import TRAINER_KEYS, check_saved_targets
 from zoo.tasks import improvement_mode
 from zoo.training.adaptive import fill_modes
 from zoo.training.builders import build_dataset, build_model, build_optimizer
@@ -139,3 +139,10 @@ def test_a_saved_config_naming_foreign_code_is_refused(tmp_path):
     cfg.data = {"_target_": "builtins.open", "file": str(tmp_path / "victim"), "mode": "w"}
     with pytest.raises(ZooError, match=r"config.yaml names _target_ 'builtins.open', which is not one of the zoo's"):
         check_saved_targets(cfg, "config.yaml")
+
+
+def test_the_trainer_options_the_zoo_reads_are_those_its_trainer_configs_set():
+    default = OmegaConf.load(Path(CONFIG_DIR) / "trainer" / "default.yaml")
+    assert list(default) == list(TRAINER_KEYS)
+    gpu = OmegaConf.load(Path(CONFIG_DIR) / "trainer" / "gpu.yaml")
+    assert set(gpu) - {"defaults"} <= set(TRAINER_KEYS)

@@ -1,6 +1,7 @@
 """Config helpers: the `zoo.*` resolvers and the checks that run before anything is built."""
 
 import contextlib
+import difflib
 import inspect
 import os
 
@@ -69,8 +70,22 @@ def check_normalization(cfg):
         )
 
 
+# Every trainer option the zoo reads: configs/trainer/default.yaml sets each (a test pins the two).
+TRAINER_KEYS = (
+    "epochs", "steps", "batch_size", "learning_rate", "clipnorm", "optimizer", "backup_every_steps", "steps_per_execution",
+    "jit_compile", "precision", "device", "strategy", "logical_cpus", "cluster", "deterministic",
+)
+
+
 def check_trainer(trainer):
-    """Raises a ZooError naming the first `trainer.*` value out of range."""
+    """Raises a ZooError naming the first `trainer.*` key nothing reads (one added with `+`) or value out of range."""
+    unknown = sorted(set(trainer) - set(TRAINER_KEYS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], TRAINER_KEYS, n=1)
+        raise ZooError(
+            f"trainer.{unknown[0]} is not a trainer option, so nothing would read it: remove it"
+            f"{f' (did you mean trainer.{close[0]}?)' if close else ''}; the options are {', '.join(TRAINER_KEYS)}."
+        )
     for name in ("epochs", "batch_size"):
         if not is_auto(trainer[name]):
             positive_int(f"trainer.{name}", trainer[name])
