@@ -75,11 +75,13 @@ TRAINER_KEYS = (
     "epochs", "steps", "batch_size", "learning_rate", "clipnorm", "optimizer", "backup_every_steps", "steps_per_execution",
     "jit_compile", "precision", "device", "strategy", "logical_cpus", "cluster", "deterministic",
 )
+# What the zoo itself records in a run's config.yaml: the backend it trained on (`check_backend`).
+RECORDED_TRAINER_KEYS = ("backend",)
 
 
 def check_trainer(trainer):
     """Raises a ZooError naming the first `trainer.*` key nothing reads (one added with `+`) or value out of range."""
-    unknown = sorted(set(trainer) - set(TRAINER_KEYS))
+    unknown = sorted(set(trainer) - set(TRAINER_KEYS) - set(RECORDED_TRAINER_KEYS))
     if unknown:
         close = difflib.get_close_matches(unknown[0], TRAINER_KEYS, n=1)
         raise ZooError(
