@@ -136,6 +136,9 @@ CASES = [
     Case("unknown key", "cli:train.py", ["trainer.epoch=3"], "Could not override 'trainer.epoch'.", first_line=True),
     Case("unknown key added with +", "train", ["+trainer.epoch=3"],
          "Error: trainer.epoch is not a trainer option, so nothing would read it: remove it (did you mean trainer.epochs?); ..."),
+    Case("unknown callback option added with +", "train", ["+callbacks.early_stopping.patience_epochs=3"],
+         "Error: Invalid callbacks config (callbacks=early_stopping): it has no option 'patience_epochs'; "
+         "remove callbacks.early_stopping.patience_epochs from the command line or the debug/experiment config that sets it."),
     Case("negative units", "train", ["model.units=-3"],
          "Error: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),
     Case("dropout not a number", "train", ["model.dropout=abc"],

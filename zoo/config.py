@@ -136,14 +136,15 @@ def accepted_options(target):
     return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
 
-def check_options(group, option, node, accepted):
+def check_options(group, option, node, accepted, path=None):
     """Raises a ZooError for the first key of config `node` that its target does not accept.
 
     Args:
-        group: str. The config group ("model", "data").
-        option: str. The option chosen in the group ("synthetic").
+        group: str. The config group ("model", "data", "callbacks").
+        option: str. The option chosen in the group ("synthetic"), or the callback's name.
         node: DictConfig with `_target_`.
         accepted: set of option names, or None to accept anything.
+        path: str. Where `node` sits in the config (`callbacks.early_stopping`); default `group`.
     """
     if accepted is None:
         return
@@ -153,7 +154,7 @@ def check_options(group, option, node, accepted):
         # only data=synthetic takes).
         raise ZooError(
             f"Invalid {group} config ({group}={option}): it has no option {unknown[0]!r}; "
-            f"remove {group}.{unknown[0]} from the command line or the debug/experiment config that sets it."
+            f"remove {path or group}.{unknown[0]} from the command line or the debug/experiment config that sets it."
         )
 
 

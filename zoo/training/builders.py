@@ -65,6 +65,8 @@ def build_callbacks(cfg):
     """Instantiates the Keras callbacks of `cfg.callbacks`, in order."""
     callbacks = []
     for name, callback in cfg.callbacks.items():
+        accepted = accepted_options(callback.get("_target_", ""))
+        check_options("callbacks", name, callback, accepted, path=f"callbacks.{name}")
         with config_group("callbacks", name):
             callbacks.append(instantiate(callback))
     return callbacks
