@@ -51,6 +51,8 @@ def forecast_figure(history, lengths, truth, forecast, naive, path, count=6, fea
         axis.plot(future_steps, forecast[index, :, feature], color="tab:red", marker=".", label="forecast")
         axis.plot(future_steps, naive[index, :, feature], color="tab:blue", linestyle="--", label="naive")
         axis.set_title(f"test series {index}, feature {feature}")
+        axis.set_xlabel("time step")
+        axis.set_ylabel(f"feature {feature} (original units)")
     axes.flat[0].legend(loc="upper left", fontsize="small")
     return _save(figure, path)
 
@@ -62,9 +64,14 @@ def attention_figure(series, lengths, weights, path, count=4):
     for index in range(count):
         length = lengths[index]
         series_axis, weight_axis = axes[index]
-        series_axis.plot(series[index, :length])
+        series_axis.plot(series[index, :length], label=[f"feature {feature}" for feature in range(series.shape[2])])
         series_axis.set_title(f"test series {index}")
+        series_axis.set_xlabel("time step")
+        series_axis.set_ylabel("value (scaled, as the model reads it)")
         weight_axis.bar(np.arange(length), weights[index, :length], color="tab:orange")
-        weight_axis.set_title("attention weight per step (sums to 1)")
+        weight_axis.set_title(f"test series {index}: attention weight per step (sums to 1)")
+        weight_axis.set_xlabel("time step")
+        weight_axis.set_ylabel("weight")
         weight_axis.set_xlim(series_axis.get_xlim())
+    axes[0, 0].legend(loc="upper left", fontsize="small")
     return _save(figure, path)
