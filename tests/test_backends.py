@@ -24,8 +24,7 @@ from zoo.training.device import check_backend
 pytestmark = pytest.mark.slow
 
 JAX = {"KERAS_BACKEND": "jax"}
-# XLA's quickest compilation for the checks' 14 toy models, which compile far longer than they run
-# (75 s of CPU against 56 s); the checks' tolerances are those of the default level.
+# XLA's quickest compilation: the checks' toy models compile far longer than they run (docs/test-suite.md).
 QUICK_COMPILATION = {"XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
 
 
