@@ -135,9 +135,10 @@ CASES = [
     Case("unknown model", "cli:train.py", ["model=transformer"], "In 'train': Could not find 'model/transformer'", first_line=True),
     Case("unknown key", "cli:train.py", ["trainer.epoch=3"], "Could not override 'trainer.epoch'.", first_line=True),
     Case("unknown key added with +", "train", ["+trainer.epoch=3"],
-         "Error: trainer.epoch is not a trainer option, so nothing would read it: remove it (did you mean trainer.epochs?); ..."),
+         "Error: Invalid trainer config (trainer=default): it has no option 'epoch'; "
+         "remove trainer.epoch from the command line or the debug/experiment config that sets it."),
     Case("unknown callback option added with +", "train", ["+callbacks.early_stopping.patience_epochs=3"],
-         "Error: Invalid callbacks config (callbacks=early_stopping): it has no option 'patience_epochs'; "
+         "Error: Invalid callbacks config (callbacks=default): it has no option 'patience_epochs'; "
          "remove callbacks.early_stopping.patience_epochs from the command line or the debug/experiment config that sets it."),
     Case("negative units", "train", ["model.units=-3"],
          "Error: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),

@@ -1,7 +1,6 @@
 """Config helpers: the `zoo.*` resolvers and the checks that run before anything is built."""
 
 import contextlib
-import difflib
 import inspect
 import os
 
@@ -81,13 +80,7 @@ RECORDED_TRAINER_KEYS = ("backend",)
 
 def check_trainer(trainer):
     """Raises a ZooError naming the first `trainer.*` key nothing reads (one added with `+`) or value out of range."""
-    unknown = sorted(set(trainer) - set(TRAINER_KEYS) - set(RECORDED_TRAINER_KEYS))
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], TRAINER_KEYS, n=1)
-        raise ZooError(
-            f"trainer.{unknown[0]} is not a trainer option, so nothing would read it: remove it"
-            f"{f' (did you mean trainer.{close[0]}?)' if close else ''}; the options are {', '.join(TRAINER_KEYS)}."
-        )
+    check_options("trainer", group_choice("trainer", "default"), trainer, {*TRAINER_KEYS, *RECORDED_TRAINER_KEYS})
     for name in ("epochs", "batch_size"):
         if not is_auto(trainer[name]):
             positive_int(f"trainer.{name}", trainer[name])
@@ -140,8 +133,8 @@ def check_options(group, option, node, accepted, path=None):
     """Raises a ZooError for the first key of config `node` that its target does not accept.
 
     Args:
-        group: str. The config group ("model", "data", "callbacks").
-        option: str. The option chosen in the group ("synthetic"), or the callback's name.
+        group: str. The config group ("model", "data", "trainer", "callbacks").
+        option: str. The option chosen in the group ("synthetic").
         node: DictConfig with `_target_`.
         accepted: set of option names, or None to accept anything.
         path: str. Where `node` sits in the config (`callbacks.early_stopping`); default `group`.

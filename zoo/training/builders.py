@@ -66,7 +66,7 @@ def build_callbacks(cfg):
     callbacks = []
     for name, callback in cfg.callbacks.items():
         accepted = accepted_options(callback.get("_target_", ""))
-        check_options("callbacks", name, callback, accepted, path=f"callbacks.{name}")
+        check_options("callbacks", group_choice("callbacks", "default"), callback, accepted, path=f"callbacks.{name}")
         with config_group("callbacks", name):
             callbacks.append(instantiate(callback))
     return callbacks
