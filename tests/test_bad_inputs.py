@@ -156,6 +156,15 @@ CASES = [
          "Error: Invalid data config (data=synthetic): Received an invalid value for test_fraction, expected a number in [0, 1), got 'abc'."),
     Case("seed beyond 32 bits", "train", ["seed=1099511627776"],
          "Error: Received an invalid value for seed, expected an integer below 2**32 = 4294967296, got 1099511627776."),
+    Case("optimizer argument of the wrong type", "train", ["debug=smoke", "+trainer.optimizer.weight_decay=abc"],
+         "Error: Invalid trainer.optimizer (keras.optimizers.Adam): one update step failed (weight_decay='abc' is not a number); "
+         "give each argument a value of its type, e.g. +trainer.optimizer.weight_decay=0.01."),
+    Case("unwritable TensorBoard directory", "train", ["debug=smoke", "logger.tensorboard.log_dir={dir}/a_file/tensorboard"],
+         "Error: Invalid logger config (logger=tensorboard): Cannot write TensorBoard logs to {dir}/a_file/tensorboard (...): "
+         "choose a writable logger.tensorboard.log_dir.", files={"a_file": b"not a directory"}),
+    Case("synthetic data larger than memory", "train", ["data.n_samples=1000000000"],
+         "Error: Invalid data config (data=synthetic): n_samples=1000000000 series of 72 steps and 3 features need about ... GiB, "
+         "more than this machine's ... GiB of memory: lower n_samples, length or n_features."),
     Case("negative patience", "train", ["debug=smoke", "callbacks.early_stopping.patience=-1"],
          "Error: Received an invalid value for callbacks.early_stopping.patience, expected an integer >= 0, got -1."),
     Case("unknown device", "train", ["trainer.device=tpu"],

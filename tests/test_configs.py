@@ -12,7 +12,7 @@ from zoo import ZooError, list_models, model_info
 from zoo.config import TRAINER_KEYS, check_saved_targets
 from zoo.tasks import improvement_mode
 from zoo.training.adaptive import fill_modes
-from zoo.training.builders import build_dataset, build_model, build_optimizer
+from zoo.training.builders import build_dataset, build_model, build_optimizer, check_optimizer_values
 
 pytestmark = pytest.mark.unit
 
@@ -117,6 +117,16 @@ def test_the_optimizer_is_any_keras_optimizer_class_with_its_own_arguments():
         build_optimizer(
             compose_config(overrides=["trainer.optimizer._target_=keras.optimizers.SGD", "+trainer.optimizer.nesterov_typo=1", "trainer.learning_rate=0.01"]).trainer
         )
+
+
+def test_optimizer_values_are_checked_by_one_update_and_leave_keras_names_as_they_were():
+    keras.backend.clear_session()
+    check_optimizer_values(compose_config(overrides=["trainer.learning_rate=1e-3", "+trainer.optimizer.weight_decay=0.01"]).trainer)
+    assert keras.optimizers.Adam().name == "adam" and keras.Variable([1.0]).name == "variable"  # no counter moved
+    with pytest.raises(ZooError, match=r"one update step failed \(weight_decay='abc' is not a number\)"):
+        check_optimizer_values(compose_config(overrides=["trainer.learning_rate=1e-3", "+trainer.optimizer.weight_decay=abc"]).trainer)
+    with pytest.raises(ZooError, match=r"Invalid trainer.optimizer \(keras.optimizers.Adam\): one update step failed \(.+\); give each"):
+        check_optimizer_values(compose_config(overrides=["trainer.learning_rate=1e-3", "+trainer.optimizer.beta_1=[1,2]"]).trainer)
 
 
 def test_callbacks_take_their_direction_from_the_one_rule():

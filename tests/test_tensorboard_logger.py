@@ -64,6 +64,14 @@ def test_bad_update_freq_is_named(tmp_path):
         TensorBoardLogger(tmp_path, update_freq="batch")
 
 
+def test_a_log_dir_that_cannot_be_written_is_refused_when_the_logger_is_built(tmp_path):
+    (tmp_path / "a_file").write_text("not a directory")
+    with pytest.raises(ZooError, match=r"Cannot write TensorBoard logs to .*a_file/tensorboard \(.*\): choose a writable logger"):
+        TensorBoardLogger(tmp_path / "a_file" / "tensorboard")
+    TensorBoardLogger(tmp_path / "new" / "tensorboard")
+    assert [path.name for path in (tmp_path / "new" / "tensorboard").iterdir()] == []  # the write check leaves nothing
+
+
 def test_hparams_are_flat_scalars():
     values = flat_hparams(compose_config(overrides=["model=attention"], output_dir="/tmp/unused"))
     assert values["model.attention_units"] == 32 and values["seed"] == 42

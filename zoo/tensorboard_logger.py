@@ -15,6 +15,7 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 from tensorboard.plugins.hparams import api as hparams_api
 
+from zoo.errors import ZooError
 from zoo.validation import non_negative_int
 
 
@@ -68,6 +69,22 @@ def trial_name(log_dir, cfg):
         return run_dir.name
 
 
+def check_writable(log_dir):
+    """Raises a ZooError unless `log_dir` (local, or any file system TensorFlow writes) takes a file.
+
+    TensorFlow's summary writer fails only when training starts, after the run's files are written.
+    """
+    probe = f"{log_dir.rstrip('/')}/.zoo_write_check"
+    try:
+        tf.io.gfile.makedirs(log_dir)
+        with tf.io.gfile.GFile(probe, "w") as file:
+            file.write("")
+        tf.io.gfile.remove(probe)
+    except (tf.errors.OpError, OSError) as error:
+        reason = (error.message if isinstance(error, tf.errors.OpError) else error.strerror).removeprefix(f"{log_dir}; ")
+        raise ZooError(f"Cannot write TensorBoard logs to {log_dir} ({reason}): choose a writable logger.tensorboard.log_dir.") from error
+
+
 class TensorBoardLogger(keras.callbacks.Callback):
     """Writes a training run to TensorBoard through one writer (so one TensorBoard run).
 
@@ -88,6 +105,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
             non_negative_int("logger.tensorboard.update_freq", update_freq)
         non_negative_int("logger.tensorboard.histogram_freq", histogram_freq)
         self.log_dir = str(log_dir)
+        check_writable(self.log_dir)
         self.update_freq = update_freq
         self.histogram_freq = histogram_freq
         self.run_config = run_config

@@ -1,5 +1,6 @@
 """Argument checks shared by the builders and the config check, so every bad value gets the same one-line message."""
 
+import os
 from collections.abc import Iterable
 
 from zoo.errors import ZooError
@@ -67,3 +68,21 @@ def boolean(name, value):
             f"Received an invalid value for {name}, expected true or false, got {value!r}."
         )
     return value
+
+
+def physical_memory_bytes():
+    """Returns this machine's physical memory in bytes, or None where the OS does not say (Windows)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fits_in_memory(what, needed_bytes, fix):
+    """Raises a ZooError, before anything is allocated, when `what` needs more bytes than the machine has."""
+    available = physical_memory_bytes()
+    if available is not None and needed_bytes > available:
+        raise ZooError(
+            f"{what} need about {needed_bytes / 2**30:,.0f} GiB, more than this machine's "
+            f"{available / 2**30:,.0f} GiB of memory: {fix}."
+        )

@@ -85,3 +85,8 @@ def test_nan_in_data_is_refused_with_the_split_named():
 def test_bad_knobs_are_named(override, message):
     with pytest.raises(ZooError, match=message):
         synthetic_dataset(**{**SMALL, **override}, seed=0)
+
+
+def test_a_size_beyond_the_machine_memory_is_refused_before_allocating():
+    with pytest.raises(ZooError, match=r"n_samples=1000000000 series of 72 steps and 3 features need about [\d,]+ GiB, more than"):
+        generate_series(n_samples=10**9, length=64, n_features=3, n_classes=5, noise=0.1, horizon=8, seed=0)

@@ -5,7 +5,10 @@ import numpy as np
 from zoo.data.dataset import SeriesSplit, prepare_dataset, split_indices
 from zoo.errors import ZooError
 from zoo.training.adaptive import validation_fraction_for
-from zoo.validation import fraction, non_negative_int, non_negative_number, positive_int
+from zoo.validation import fits_in_memory, fraction, non_negative_int, non_negative_number, positive_int
+
+# The generator holds about six float64 arrays of (n_samples, length + horizon, n_features) at once.
+WORKING_ARRAYS = 6
 
 # Ordered from most to least distinct: n_classes takes the first ones, and triangle vs sine is the hardest pair.
 WAVEFORMS = ("sine", "square", "sawtooth", "chirp", "damped_sine", "triangle")
@@ -70,8 +73,13 @@ def generate_series(*, n_samples, length, n_features, n_classes, noise, horizon,
                 f"min_length={min_length} exceeds length={length}: set min_length <= length."
             )
 
-    rng = np.random.default_rng(seed)
     total = length + horizon
+    fits_in_memory(
+        f"n_samples={n_samples} series of {total} steps and {n_features} features",
+        WORKING_ARRAYS * 8 * n_samples * total * n_features,
+        "lower n_samples, length or n_features",
+    )
+    rng = np.random.default_rng(seed)
     labels = rng.integers(0, n_classes, size=n_samples).astype("int32")
     time = np.broadcast_to((np.arange(total) / length)[None, :, None], (n_samples, total, n_features))
     cycles = rng.uniform(2.0, 6.0, size=(n_samples, 1, 1))

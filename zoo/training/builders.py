@@ -1,5 +1,6 @@
 """Builds what a config describes: the dataset, the model, the optimizer and the callbacks."""
 
+import keras
 from hydra.utils import instantiate
 
 from zoo.config import (
@@ -41,8 +42,12 @@ def build_model(model_cfg, spec):
         return instantiate(model_cfg, spec=spec)
 
 
-def build_optimizer(trainer_cfg):
+def build_optimizer(trainer_cfg, **overrides):
     """Instantiates `trainer.optimizer` (any `keras.optimizers` class with its own arguments).
+
+    Args:
+        trainer_cfg: the `trainer` config.
+        **overrides: arguments that replace the config's.
 
     Returns:
         A `keras.optimizers.Optimizer`.
@@ -50,7 +55,8 @@ def build_optimizer(trainer_cfg):
     optimizer_class(trainer_cfg.optimizer)
     # trainer.learning_rate=1 is the number 1.0; Keras accepts only a float there.
     learning_rate = trainer_cfg.optimizer.get("learning_rate")
-    overrides = {"learning_rate": float(learning_rate)} if isinstance(learning_rate, int) and not isinstance(learning_rate, bool) else {}
+    if isinstance(learning_rate, int) and not isinstance(learning_rate, bool):
+        overrides = {"learning_rate": float(learning_rate), **overrides}
     try:
         return instantiate(trainer_cfg.optimizer, **overrides)
     except Exception as error:  # an argument the optimizer class does not take, or a bad value
@@ -58,6 +64,26 @@ def build_optimizer(trainer_cfg):
         raise ZooError(
             f"Invalid trainer.optimizer ({trainer_cfg.optimizer._target_}): {cause}; "
             "set arguments that class takes, e.g. +trainer.optimizer.weight_decay=0.01."
+        ) from error
+
+
+def check_optimizer_values(trainer_cfg):
+    """Raises a ZooError when `trainer.optimizer` fails one update of a throwaway variable.
+
+    Keras optimizers take any value when built; `weight_decay=abc` fails only at the first training
+    step, after the run's files are written. Explicit names leave Keras' name counters as they were.
+    """
+    optimizer = build_optimizer(trainer_cfg, name="optimizer_check")
+    variable = keras.Variable([0.0], name="optimizer_check")
+    try:
+        optimizer.apply_gradients([(keras.ops.zeros_like(variable), variable)])
+    except Exception as error:  # TensorFlow, JAX and PyTorch each raise their own type for a bad value
+        arguments = {key: value for key, value in trainer_cfg.optimizer.items() if key not in ("_target_", "name")}
+        texts = [f"{key}={value!r}" for key, value in arguments.items() if isinstance(value, str)]
+        cause = f"{', '.join(texts)} is not a number" if texts else str(error).strip().splitlines()[0]
+        raise ZooError(
+            f"Invalid trainer.optimizer ({trainer_cfg.optimizer._target_}): one update step failed ({cause}); "
+            "give each argument a value of its type, e.g. +trainer.optimizer.weight_decay=0.01."
         ) from error
 
 

@@ -38,6 +38,7 @@ from zoo.training.builders import (
     build_loggers,
     build_model,
     build_optimizer,
+    check_optimizer_values,
 )
 from zoo.training.callbacks import BestAndLastCheckpoint, EpochLog, RecalibrateBatchNorm, StopOnNonFiniteLoss, batch_norms
 from zoo.training.compile import compile_model, resolve_jit_compile
@@ -73,6 +74,7 @@ def train(cfg: DictConfig) -> float:
     adapt_to_data(cfg, dataset)
     check_sweeper_direction(sweeper_direction(), cfg.monitor)
     placement = place(cfg.trainer)
+    check_optimizer_values(cfg.trainer)  # after place(): multi-worker TensorFlow takes no op before its strategy
     if not placement.is_chief:
         run = scratch_run_directory(cfg, placement)
     backup = open_backup(run, cfg, placement)
