@@ -1,6 +1,8 @@
 """evaluate.py's report, figures and TensorBoard additions, and the comparison table over runs."""
 
+import csv
 import json
+import shutil
 import subprocess
 import sys
 
@@ -8,6 +10,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, evaluate_in_process, run_cli, train_in_process
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from zoo import compare
 
 pytestmark = pytest.mark.slow
 
@@ -54,25 +58,81 @@ def test_forecaster_report_compares_with_baselines_per_step(tmp_path):
     assert {"eval/test_loss", "eval/model_mae", "eval_last/test_loss", "eval_last/model_mae", "eval_last/report"} <= tags
 
 
-def test_compare_sorts_runs_by_the_monitored_metric(tmp_path):
-    # Two runs laid out as a sweep's jobs, trained in this process (the README test runs a real sweep and compare).
-    sweep = tmp_path / "sweep"
+@pytest.fixture(scope="module")
+def two_run_sweep(tmp_path_factory):
+    """Two runs laid out as a sweep's jobs, trained in this process (the README test runs a real sweep and compare)."""
+    sweep = tmp_path_factory.mktemp("compare") / "sweep"
     for job, rate in enumerate(["1e-3", "1e-2"]):
         train_in_process(sweep / f"{job}_last_state", f"trainer.learning_rate={rate}", "debug=smoke", "trainer.epochs=2")
+    return sweep
+
+
+@pytest.fixture
+def sweep(two_run_sweep, tmp_path):
+    """A copy of the two-run sweep this test may write into."""
+    shutil.copytree(two_run_sweep, tmp_path / "sweep")
+    return tmp_path / "sweep"
+
+
+def markdown_rows(path):
+    """The header and the rows of a comparison.md table (the lines up to the first blank one)."""
+    lines = path.read_text().split("\n\n")[0].splitlines()
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return cells[0], cells[2:]
+
+
+def test_compare_sorts_runs_by_the_monitored_metric(sweep):
     completed = subprocess.run(
         [sys.executable, "-m", "zoo.compare", str(sweep)], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    table = (sweep / "comparison.md").read_text().splitlines()
-    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    header, rows = markdown_rows(sweep / "comparison.md")
     assert header[:3] == ["run", "model.name", "trainer.learning_rate"]  # only what varies
-    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table[2:]]
     assert len(rows) == 2
     values = [float(row[header.index("value")]) for row in rows]
     assert values == sorted(values, reverse=True)  # val_accuracy: best first
     for row in rows:
         metrics = json.loads((sweep / row[0] / "metrics.json").read_text())
         assert float(row[header.index("value")]) == pytest.approx(metrics["validation"]["accuracy"], abs=1e-4)
-    assert (sweep / "comparison.csv").is_file() and table[0] in completed.stdout
+    assert (sweep / "comparison.csv").is_file() and (sweep / "comparison.md").read_text().splitlines()[0] in completed.stdout
+
+
+@pytest.mark.integration
+def test_compare_lists_a_failed_trial_and_refuses_to_replace_its_files_unless_asked(sweep, capsys):
+    (sweep / "2_attention" / ".hydra").mkdir(parents=True)  # a trial whose training failed: Hydra's files, no metrics.json
+    compare.main([str(sweep)])
+    text = (sweep / "comparison.md").read_text()
+    assert text.rstrip().endswith("Failed or unfinished (no metrics.json; each one's train.log says why): 2_attention")
+    assert len(markdown_rows(sweep / "comparison.md")[1]) == 2
+    with open(sweep / "comparison.csv") as file:
+        assert len(list(csv.DictReader(file))) == 2
+    (sweep / "comparison.md").write_text("kept")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        compare.main([str(sweep)])
+    assert stop.value.code == 1
+    assert capsys.readouterr().err.strip() == (
+        f"Error: {sweep}/comparison.md and {sweep}/comparison.csv exist already: "
+        "pass --overwrite to replace them or --output <folder> to write elsewhere."
+    )
+    assert (sweep / "comparison.md").read_text() == "kept"
+    compare.main([str(sweep), "--overwrite"])
+    assert (sweep / "comparison.md").read_text() == text
+
+
+@pytest.mark.integration
+def test_compare_of_runs_writes_next_to_them_never_inside_one(sweep, capsys, tmp_path):
+    run = sweep / "0_last_state"
+    compare.main([str(run)])
+    assert not (run / "comparison.md").exists()
+    assert markdown_rows(sweep / "comparison.md")[1][0][0] == "0_last_state"  # labelled by name, not "."
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        compare.main([str(sweep), "--output", str(run)])
+    assert capsys.readouterr().err.strip() == (
+        f"Error: --output {run} is a run directory, whose files comparisons must not mix with: choose another folder."
+    )
+    compare.main([str(sweep), "--output", str(tmp_path / "tables")])
+    assert len(markdown_rows(tmp_path / "tables" / "comparison.md")[1]) == 2
 
 
 def test_compare_of_an_empty_directory_is_a_one_line_error(tmp_path):
