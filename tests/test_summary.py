@@ -3,7 +3,7 @@
 import pytest
 from conftest import compose_config
 
-from zoo.training.summary import closing_summary, stop_reason
+from zoo.training.summary import closing_summary, inference_mode_warning, stop_reason
 
 pytestmark = pytest.mark.unit
 
@@ -29,3 +29,15 @@ def test_the_summary_quotes_paths_and_leaves_out_tensorboard_without_its_logger(
         f"Run directory: {run_dir}",
         f"Next: python evaluate.py 'run_dir={run_dir}'",
     ]
+
+
+def test_a_checkpoint_far_worse_in_inference_mode_than_in_training_is_flagged():
+    history = [{"loss": 1.2}, {"loss": 0.08}, {"loss": 0.07}]
+    collapsed = {"best_epoch": 2, "train": {"loss": 2.3, "accuracy": 0.1}}  # batch norm's stale statistics: chance in inference mode
+    assert inference_mode_warning(collapsed, history) == (
+        "The best checkpoint's loss on the training split is 2.3 in inference mode against 0.08 in training mode at epoch 2; "
+        "layers that act differently in training (batch normalization's moving statistics, dropout) leave the saved model "
+        "worse than training showed."
+    )
+    assert inference_mode_warning({"best_epoch": 2, "train": {"loss": 0.06}}, history) is None  # dropout off: usually lower
+    assert inference_mode_warning({"best_epoch": 2, "train": {"loss": 0.2}}, history) is None  # within twice the loss plus 0.05

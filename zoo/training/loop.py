@@ -51,7 +51,7 @@ from zoo.training.distribution import (
 )
 from zoo.training.resume import TrainingBackup
 from zoo.training.run_config import check_config, config_to_run, relocated, with_absolute_data_paths
-from zoo.training.summary import closing_summary
+from zoo.training.summary import closing_summary, inference_mode_warning
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ def train(cfg: DictConfig) -> float:
     metrics = score_best_checkpoint(run, dataset, task, cfg, history)
     write_results(run, cfg, task, metrics)
     backup.discard()
+    if warning := inference_mode_warning(metrics, history):
+        log.warning(warning)
     for line in closing_summary(metrics, history, cfg, run.path):
         log.info(line)
     return monitored_value(metrics)

@@ -27,6 +27,28 @@ def stop_reason(epochs_run, epochs, early_stopping):
     return f"a callback stopped it at epoch {epochs_run} of {epochs}"
 
 
+# Inference mode scoring the training split this much worse than training mode did points at batch-norm statistics or a train-only layer, not noise.
+INFERENCE_LOSS_RATIO = 2.0
+
+
+def inference_mode_warning(metrics, history):
+    """Returns a warning line when the best checkpoint's training loss in inference mode is far above its epoch's training-mode loss, else None.
+
+    Args:
+        metrics: the dict `metrics.json` holds (`best_epoch`, `train`).
+        history: the logs of every epoch (a list of dicts holding `loss`).
+    """
+    training_mode = history[metrics["best_epoch"] - 1].get("loss")
+    inference_mode = metrics["train"].get("loss")
+    if training_mode is None or inference_mode is None or not inference_mode > INFERENCE_LOSS_RATIO * training_mode + 0.05:
+        return None
+    return (
+        f"The best checkpoint's loss on the training split is {inference_mode:.4g} in inference mode against "
+        f"{training_mode:.4g} in training mode at epoch {metrics['best_epoch']}; layers that act differently in training "
+        "(batch normalization's moving statistics, dropout) leave the saved model worse than training showed."
+    )
+
+
 def closing_summary(metrics, history, cfg, run_dir):
     """Returns the summary's lines.
 
