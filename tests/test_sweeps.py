@@ -44,11 +44,15 @@ def test_joblib_trials_sharing_a_worker_share_no_state(tmp_path):
     assert_same_metrics({key: metrics(last_state)[key] for key in expected}, expected)
 
 
-def test_joblib_runs_trials_in_parallel_processes_and_goes_on_past_a_failed_one(tmp_path):
-    completed = run_cli(
-        "train.py", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model.units=-3,8", "debug=smoke",
-        f"paths.log_dir={tmp_path}", check=False,
-    )
+def snapshot(directory):
+    return {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+def test_joblib_runs_trials_in_parallel_processes_goes_on_past_a_failed_one_and_a_rerun_skips_the_finished(tmp_path):
+    sweep = tmp_path / "multiruns" / "day" / "sweep"
+    command = ["train.py", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model.units=-3,8", "debug=smoke",
+               f"paths.log_dir={tmp_path}", f"hydra.sweep.dir={sweep}"]
+    completed = run_cli(*command, check=False)
     failed, finished = trials(tmp_path)
     assert completed.returncode == 1  # after every trial ran, with a summary
     assert completed.stderr.strip().splitlines()[-1] == "Error: 1 of 2 trials failed (0_last_state); each one's train.log says why."
@@ -60,6 +64,23 @@ def test_joblib_runs_trials_in_parallel_processes_and_goes_on_past_a_failed_one(
     assert "failed: Invalid model config" in (failed / "train.log").read_text() and not (failed / "metrics.json").exists()
     assert metrics(finished)["model"] == "last_state"
     assert "Traceback" not in completed.stderr
+
+    # The same command again: the finished trial is skipped with its scores, the failed one runs (and fails) again.
+    kept = (finished / "metrics.json").read_bytes(), (finished / "checkpoints" / "best.keras").read_bytes()
+    again = run_cli(*command, check=False)
+    assert again.returncode == 1 and f"Re-running the sweep in {sweep}: finished trials are skipped" in again.stdout
+    assert "skipped, its scores kept" in (finished / "train.log").read_text()
+    assert ((finished / "metrics.json").read_bytes(), (finished / "checkpoints" / "best.keras").read_bytes()) == kept
+
+    # Another sweep into that folder would rewrite its trials' .hydra/: refused before anything is written.
+    before = snapshot(sweep)
+    other = run_cli(*[arg.replace("-3,8", "4,8") for arg in command], check=False)
+    assert other.returncode == 1
+    assert other.stderr.strip().splitlines()[-1] == (
+        f"Error: {sweep} holds a sweep of other overrides (model.units=-3,8 debug=smoke paths.log_dir={tmp_path}); it would rewrite those trials' .hydra/: re-run that exact command to finish it, "
+        "or choose another hydra.sweep.dir."
+    )
+    assert snapshot(sweep) == before
 
 
 def test_submitit_local_executor_runs_each_trial_as_a_job(tmp_path):

@@ -21,7 +21,8 @@ _HYDRA_START_FILES = {".hydra", ".lock", "train.log", "evaluate.log", "anatomy.l
 log = logging.getLogger(__name__)
 
 
-def _in_sweep():
+def in_sweep():
+    """Whether this process runs a trial of a sweep (`-m`)."""
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
@@ -86,7 +87,7 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
         print("Interrupted: stopped at your request; files already written are complete.", file=sys.stderr)
         raise SystemExit(130) from None
     except Exception as error:
-        if _in_sweep():
+        if in_sweep():
             return _failed_trial(error)
         if isinstance(error, ZooError):
             if discard_unstarted_run:

@@ -13,6 +13,10 @@ clear it.
 
 It also records what the directory held before this attempt, so a run refused after Hydra
 started (`zoo.cli`) removes only what this attempt created.
+
+A sweep (`-m`) may go only into a new folder or into one holding a sweep of the same overrides: a
+re-run of that sweep, whose finished trials are skipped and unfinished ones resume (`train()`).
+Another sweep there would rewrite its trials' `.hydra/`, so it is refused before Hydra writes.
 """
 
 import atexit
@@ -227,6 +231,27 @@ def keep_apart(config, subdir):
             handler.filename = f"${{hydra.runtime.output_dir}}/{subdir}/${{hydra.job.name}}.log"
 
 
+def sweep_refusal(config):
+    """Returns the one-line reason the sweep `config` describes may not start in `hydra.sweep.dir`, or None if it may."""
+    sweep = Path(config.hydra.sweep.dir)
+    if not sweep.is_dir() or not any(sweep.iterdir()):
+        return None
+    saved = sweep / "multirun.yaml"
+    if not saved.is_file():
+        return f"{sweep} holds files but no sweep (multirun.yaml): choose an empty or new hydra.sweep.dir."
+    try:
+        before = list(load_config_file(saved).hydra.overrides.task)
+    except Exception as error:  # a ZooError, a YAML error or a missing key: not a multirun.yaml Hydra wrote
+        return f"{saved} cannot be read ({str(error).splitlines()[0] if str(error) else type(error).__name__}): choose another hydra.sweep.dir."
+    now = list(config.hydra.overrides.task)
+    if before != now:
+        return (
+            f"{sweep} holds a sweep of other overrides ({' '.join(before)}); it would rewrite those trials' .hydra/: "
+            "re-run that exact command to finish it, or choose another hydra.sweep.dir."
+        )
+    return None
+
+
 class RunDirectoryLock(Callback):
     """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
 
@@ -240,6 +265,14 @@ class RunDirectoryLock(Callback):
         if reason:
             print(f"Error: {reason}", file=sys.stderr)
             raise SystemExit(1)
+
+    def on_multirun_start(self, config, **kwargs):
+        reason = sweep_refusal(config)
+        if reason:
+            print(f"Error: {reason}", file=sys.stderr)
+            raise SystemExit(1)
+        if (Path(config.hydra.sweep.dir) / "multirun.yaml").is_file():
+            print(f"Re-running the sweep in {config.hydra.sweep.dir}: finished trials are skipped, unfinished ones resume.")
 
     def on_multirun_end(self, config, **kwargs):
         """Ends a sweep in which a trial failed with a summary naming them and exit code 1."""

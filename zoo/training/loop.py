@@ -10,6 +10,7 @@ import tempfile
 import keras
 from omegaconf import DictConfig, OmegaConf
 
+from zoo.cli import in_sweep
 from zoo.config import (
     another_config_refusal,
     differing_keys,
@@ -69,6 +70,9 @@ def train(cfg: DictConfig) -> float:
     cfg = config_to_run(cfg)
     task = check_config(cfg)
     run = open_run_directory(cfg)
+    if run.is_finished():  # a re-run sweep (zoo.runs.lock.sweep_refusal): the trial keeps its score
+        log.info(f"This trial finished in an earlier run of the sweep ({run.metrics}); skipped, its scores kept.")
+        return monitored_value(run.read_json(run.metrics))
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
     adapt_to_data(cfg, dataset)
@@ -105,9 +109,9 @@ def train(cfg: DictConfig) -> float:
 
 
 def open_run_directory(cfg):
-    """Returns the run's RunDirectory, refusing one that holds a finished run."""
+    """Returns the run's RunDirectory, refusing one that holds a finished run outside a sweep."""
     run = RunDirectory(cfg.paths.output_dir)
-    if run.is_finished():
+    if run.is_finished() and not in_sweep():
         raise ZooError(
             f"{run.path} already holds a finished run (metrics.json); training there would overwrite it: "
             "choose another hydra.run.dir or delete that directory."
