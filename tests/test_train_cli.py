@@ -2,6 +2,8 @@
 
 import json
 import os
+import pty
+import re
 import shutil
 import socket
 import subprocess
@@ -135,6 +137,47 @@ def test_output_redirected_gives_one_plain_line_per_epoch(tmp_path):
     # Nor TensorFlow's C++ start-up lines, its failed CUDA probe on this CPU-only machine included.
     assert not [line for line in output.splitlines() if START_UP_LINE.match(line.encode())]
     assert "absl" not in output and "cuInit" not in output and "oneDNN" not in output
+
+
+def terminal_lines(raw):
+    """The lines a terminal shows for `raw`: a carriage return goes back to the line's start, ESC[K clears it, colours drop."""
+    shown = []
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", raw).replace("\b", "").split("\n"):  # Keras' bar backspaces, then returns
+        screen = ""
+        for segment in line.split("\r"):
+            if segment.startswith("\x1b[K"):
+                screen, segment = "", segment[3:]
+            screen = segment + screen[len(segment):]
+        shown.append(screen)
+    return shown
+
+
+def test_at_a_terminal_each_epoch_shows_one_line_and_its_progress_bar_goes(tmp_path):
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={tmp_path / 'run'}", "debug=smoke", "trainer.epochs=2"],
+        cwd=ROOT, stdin=terminal, stdout=terminal, stderr=terminal,
+    )
+    os.close(terminal)
+    raw = b""
+    while chunk := read_or_nothing(controller):
+        raw += chunk
+    assert process.wait(timeout=300) == 0
+    text = raw.decode()
+    assert "━" in text  # Keras' progress bar was drawn while epochs trained
+    shown = terminal_lines(text)
+    epoch_lines = [line for line in shown if "epoch 1/2" in line or "epoch 2/2" in line]
+    assert [line.split("[INFO] - ")[1][:9] for line in epoch_lines] == ["epoch 1/2", "epoch 2/2"]
+    assert not [line for line in shown if "━" in line or "Epoch 1/2" in line]  # no bar left over, nor Keras' own heading
+    assert any(line.endswith("Training ended: the budget of 2 epochs ran out.") for line in shown)
+
+
+def read_or_nothing(descriptor):
+    """Reads what the pseudo-terminal has; b"" once the process closed it (Linux raises EIO there)."""
+    try:
+        return os.read(descriptor, 65536)
+    except OSError:
+        return b""
 
 
 def test_two_runs_started_together_get_their_own_directories(tmp_path):

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import sys
 import time
 
 import keras
@@ -76,13 +77,19 @@ class BestAndLastCheckpoint(keras.callbacks.Callback):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Logs one plain line per epoch (to the run's log file and the console)."""
+    """Logs one plain line per epoch (to the run's log file and the console).
+
+    Args:
+        epochs: int. The run's budget, shown as "epoch k/N".
+        progress_bar: an `EpochProgressBar` to clear before each line, or None.
+    """
 
     resumed_attributes = ()
 
-    def __init__(self, epochs):
+    def __init__(self, epochs, progress_bar=None):
         super().__init__()
         self.epochs = epochs
+        self.progress_bar = progress_bar
         self._started = None
         self._first_step_logged = False
 
@@ -92,12 +99,39 @@ class EpochLog(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if not self._first_step_logged:  # the start-up time python -m zoo.bench reports ends here
             self._first_step_logged = True
+            self._clear_progress_bar()
             log.info("First training step done.")
 
     def on_epoch_end(self, epoch, logs=None):
         values = " - ".join(f"{name} {value:.4g}" for name, value in (logs or {}).items())
         seconds = time.perf_counter() - self._started
+        self._clear_progress_bar()
         log.info(f"epoch {epoch + 1}/{self.epochs} - {values} - {seconds:.1f}s")
+
+    def _clear_progress_bar(self):
+        if self.progress_bar is not None:
+            self.progress_bar.clear()
+
+
+class EpochProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar while an epoch trains (`fit(verbose=1)`, at a terminal), without Keras' own
+    "Epoch k/N" and end-of-epoch lines: `EpochLog` clears the bar and writes the epoch's one line."""
+
+    resumed_attributes = ()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epochs, self.epochs = self.epochs, 1  # Keras heads each epoch with "Epoch k/N" only when N > 1
+        super().on_epoch_begin(epoch, logs)
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass  # no final bar: EpochLog's line replaces it
+
+    def clear(self):
+        """Erases the bar, so a log line starts on a clean line (the bar redraws at the next step)."""
+        if self.verbose:
+            sys.stdout.write("\r\x1b[K")  # back to the line's start and clear it
+            sys.stdout.flush()
 
 
 class RecalibrateBatchNorm(keras.callbacks.Callback):

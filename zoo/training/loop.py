@@ -41,7 +41,14 @@ from zoo.training.builders import (
     build_optimizer,
     check_optimizer_values,
 )
-from zoo.training.callbacks import BestAndLastCheckpoint, EpochLog, RecalibrateBatchNorm, StopOnNonFiniteLoss, batch_norms
+from zoo.training.callbacks import (
+    BestAndLastCheckpoint,
+    EpochLog,
+    EpochProgressBar,
+    RecalibrateBatchNorm,
+    StopOnNonFiniteLoss,
+    batch_norms,
+)
 from zoo.training.compile import compile_model, resolve_jit_compile
 from zoo.training.device import backend_name, configure_device, describe_cudnn, seed_everything
 from zoo.training.distribution import (
@@ -212,9 +219,10 @@ def build_run_callbacks(cfg, run, dataset, summary, backup, model):
     if cfg.trainer.strategy == "auto" and batch_norms(model):  # one device: the statistics of every training series
         kept.insert(0, RecalibrateBatchNorm(dataset.train, cfg.trainer.batch_size))
     loggers = build_loggers(cfg, run_config=cfg, model_summary=summary)
-    epoch_log = EpochLog(cfg.trainer.epochs)
+    progress_bar = EpochProgressBar()  # drawn only at a terminal (fit's verbose)
+    epoch_log = EpochLog(cfg.trainer.epochs, progress_bar)
     backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=math.ceil(len(dataset.train) / cfg.trainer.batch_size))
-    return kept + [backup] + loggers + [epoch_log]
+    return kept + [backup] + loggers + [progress_bar, epoch_log]
 
 
 def write_run_files(run, cfg, dataset, summary):
