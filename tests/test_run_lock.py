@@ -8,8 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from omegaconf import OmegaConf
 
-from zoo.runs.lock import LOCK_NAME, acquire, refusal, release
+from zoo.runs.lock import LOCK_NAME, NAME_OVERRIDES_LENGTH, acquire, named_after_overrides, refusal, release
 
 pytestmark = pytest.mark.unit
 
@@ -125,3 +126,35 @@ def test_a_directory_of_someone_elses_files_is_refused_and_an_empty_one_is_not(t
     )
     (tmp_path / "empty").mkdir()
     assert refusal(tmp_path / "empty") is None
+
+
+def run_config(override_dirname, hydra_overrides=(), resume=None):
+    """The part of a composed config a run's name reads: its default directory, overrides and resume."""
+    return OmegaConf.create({
+        "resume": resume,
+        "hydra": {"run": {"dir": "outputs/runs/d/t_last_state"}, "overrides": {"hydra": list(hydra_overrides)},
+                  "job": {"override_dirname": override_dirname}},
+    })
+
+
+@pytest.mark.parametrize("override_dirname, hydra_overrides, resume, name", [
+    ("debug=smoke,model.units=8", (), None, "t_last_state_debug=smoke,model.units=8"),
+    ("", (), None, "t_last_state"),  # the default run: the model alone
+    ("+callbacks.csv.filename=logs/a.csv", (), None, "t_last_state_+callbacks.csv.filename=logs-a.csv"),  # never nested
+    ("debug=smoke", ("hydra.run.dir=mine",), None, "t_last_state"),  # a directory the user chose keeps its name
+    ("debug=smoke", (), "outputs/long_run", "t_last_state"),
+])
+def test_a_run_directory_is_named_after_its_model_and_overrides(override_dirname, hydra_overrides, resume, name):
+    config = run_config(override_dirname, hydra_overrides, resume)
+    named_after_overrides(config)
+    assert config.hydra.run.dir == f"outputs/runs/d/{name}"
+
+
+def test_a_long_list_of_overrides_is_cut_at_whole_ones_and_counted():
+    overrides = ",".join(f"trainer.option_{index}=1" for index in range(9))
+    config = run_config(overrides)
+    named_after_overrides(config)
+    suffix = config.hydra.run.dir.removeprefix("outputs/runs/d/t_last_state_")
+    kept, dropped = suffix.rsplit(",+", 1)
+    assert len(kept) <= NAME_OVERRIDES_LENGTH and overrides.startswith(kept + ",")
+    assert len(kept.split(",")) + int(dropped) == 9

@@ -252,6 +252,30 @@ def sweep_refusal(config):
     return None
 
 
+# The longest overrides part of a run directory's name; past it, whole overrides are left out and counted.
+NAME_OVERRIDES_LENGTH = 60
+
+
+def named_after_overrides(config):
+    """Appends the run's overrides (`hydra.job.override_dirname`, shortened) to a default `hydra.run.dir`.
+
+    A directory the user chose (`hydra.run.dir=`, `resume=`) keeps its name.
+    """
+    chosen = any(override.startswith("hydra.run.dir=") for override in config.hydra.overrides.hydra)
+    overrides = config.hydra.job.override_dirname
+    if chosen or config.get("resume") or not overrides:
+        return
+    kept, dropped = [], 0
+    for item in overrides.split(","):
+        if len(",".join([*kept, item])) <= NAME_OVERRIDES_LENGTH and not dropped:
+            kept.append(item)
+        else:
+            dropped += 1
+    name = (",".join(kept) + (f",+{dropped}" if dropped else "")).replace("/", "-")  # a value's slash would nest folders
+    with read_write(config.hydra):
+        config.hydra.run.dir = f"{config.hydra.run.dir}_{name}"
+
+
 class RunDirectoryLock(Callback):
     """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
 
@@ -261,6 +285,7 @@ class RunDirectoryLock(Callback):
             (Path(config.hydra.run.dir) / f"process_{rank}").mkdir(parents=True, exist_ok=True)
             keep_apart(config, f"process_{rank}")
             return
+        named_after_overrides(config)
         reason = acquire(config.hydra.run.dir, config)
         if reason:
             print(f"Error: {reason}", file=sys.stderr)
