@@ -33,6 +33,7 @@ ZOO_TARGETS = (
     "zoo.data.csv_dataset",
     "zoo.data.npz_dataset",
     "zoo.tensorboard_logger.TensorBoardLogger",
+    "zoo.csv_logger.CSVLogger",
     *(f"keras.callbacks.{name}" for name in KERAS_CALLBACKS),
     *(f"keras.optimizers.{name}" for name in KERAS_OPTIMIZERS),
 )
