@@ -2,13 +2,13 @@
 
 import hydra
 
-import zoo  # noqa: F401  (registers the models and the config resolvers)
-from zoo.cli import run_task
-from zoo.evaluation import evaluate
-
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="evaluate")
 def main(cfg):
+    # Imported once Hydra composed the config, so a typo fails before TensorFlow loads.
+    from zoo.cli import run_task
+    from zoo.evaluation import evaluate
+
     run_task(evaluate, cfg)
 
 

@@ -1,14 +1,22 @@
 """Train a zoo model: `python train.py model=cnn_lstm` (configs/train.yaml lists every group)."""
 
+import sys
+
 import hydra
 
-import zoo  # noqa: F401  (registers the models and the config resolvers)
-from zoo.cli import run_task
-from zoo.training.loop import train
+# Hydra's flags other than -m (--cfg, --info, ...) print the config without running its callbacks,
+# which would import zoo and register the config resolvers: import it first for them.
+if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in sys.argv[1:]):
+    import zoo  # noqa: F401
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
 def main(cfg):
+    # Imported once Hydra composed the config, so a typo fails before TensorFlow loads; by now the
+    # run-directory callback imported zoo, which registers the models and the config resolvers.
+    from zoo.cli import run_task
+    from zoo.training.loop import train
+
     return run_task(train, cfg, discard_unstarted_run=True)
 
 
