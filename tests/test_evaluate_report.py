@@ -75,25 +75,40 @@ def sweep(two_run_sweep, tmp_path):
 
 
 def markdown_rows(path):
-    """The header and the rows of a comparison.md table (the lines up to the first blank one)."""
-    lines = path.read_text().split("\n\n")[0].splitlines()
-    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    """The header and the rows of comparison.md's first table."""
+    (table, *_) = [part for part in path.read_text().split("\n\n") if part.startswith("|")]
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
     return cells[0], cells[2:]
 
 
-def test_compare_sorts_runs_by_the_monitored_metric(sweep):
+def test_compare_sorts_each_task_by_its_headline_metric(sweep):
     completed = subprocess.run(
         [sys.executable, "-m", "zoo.compare", str(sweep)], cwd=ROOT, capture_output=True, text=True, check=True
     )
+    assert (sweep / "comparison.md").read_text().startswith("classify: 2 runs, best test_accuracy first\n")
     header, rows = markdown_rows(sweep / "comparison.md")
-    assert header[:3] == ["run", "model.name", "trainer.learning_rate"]  # only what varies
+    assert header == ["run", "model.name", "trainer.learning_rate", "val_accuracy", "test_accuracy", "test_loss"]  # only what varies
     assert len(rows) == 2
-    values = [float(row[header.index("value")]) for row in rows]
-    assert values == sorted(values, reverse=True)  # val_accuracy: best first
+    values = [float(row[header.index("test_accuracy")]) for row in rows]
+    assert values == sorted(values, reverse=True)  # accuracy: best first
     for row in rows:
         metrics = json.loads((sweep / row[0] / "metrics.json").read_text())
-        assert float(row[header.index("value")]) == pytest.approx(metrics["validation"]["accuracy"], abs=1e-4)
-    assert (sweep / "comparison.csv").is_file() and (sweep / "comparison.md").read_text().splitlines()[0] in completed.stdout
+        assert float(row[header.index("val_accuracy")]) == pytest.approx(metrics["validation"]["accuracy"], abs=1e-4)
+        assert float(row[header.index("test_accuracy")]) == pytest.approx(metrics["test"]["accuracy"], abs=1e-4)
+    with open(sweep / "comparison.csv") as file:
+        assert [row["monitor"] for row in csv.DictReader(file)] == ["val_accuracy", "val_accuracy"]
+    assert header[0] in completed.stdout
+
+
+@pytest.mark.integration
+def test_compare_keeps_to_twelve_columns_unless_asked_for_all(sweep, tmp_path):
+    records = compare.collect_runs([sweep])
+    for index, record in enumerate(records):  # as if twenty hyperparameters had varied
+        record["hparams"].update({f"trainer.option_{k:02d}": index for k in range(20)})
+    ((task, metric, header, rows, left_out),) = compare.task_tables(records, sweep)
+    assert len(header) == compare.MAX_COLUMNS and left_out == 21 - (compare.MAX_COLUMNS - 5)
+    ((_, _, every, _, none_left),) = compare.task_tables(records, sweep, all_columns=True)
+    assert len(every) == 26 and none_left == 0
 
 
 @pytest.mark.integration

@@ -63,6 +63,7 @@ def test_joblib_runs_trials_in_parallel_processes_goes_on_past_a_failed_one_and_
     assert "failed: Invalid model config" in (failed / "train.log").read_text() and not (failed / "metrics.json").exists()
     assert metrics(finished)["model"] == "last_state"
     assert "Traceback" not in completed.stderr
+    assert completed.stdout.strip().splitlines()[-1] == f"Best classify trial by test_accuracy: {finished}"
 
     # The same command again: the finished trial is skipped with its scores, the failed one runs (and fails) again.
     kept = (finished / "metrics.json").read_bytes(), (finished / "checkpoints" / "best.keras").read_bytes()

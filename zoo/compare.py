@@ -1,7 +1,8 @@
 """`python -m zoo.compare <sweep or runs dir> [...]`: one table of runs, hyperparameters and test metrics.
 
 Finds every run directory (one holding `metrics.json` and `config.yaml`) under the given paths,
-sorts runs by their monitored validation metric (best first), lists the trials that failed, and
+makes one table per task sorted best first by its headline test metric (accuracy to classify, the
+forecast's MAE in original units, the test loss to regress), lists the trials that failed, and
 writes `comparison.md` and `comparison.csv` next to the runs (the deepest folder holding them all
 that is not itself a run) or into `--output`.
 """
@@ -18,6 +19,10 @@ from zoo.tasks import improvement_mode, monitored_value
 from zoo.tasks.markdown import markdown_table
 from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import flat_hparams
+
+# Columns of a table by default: the run, its model, the monitored value, the test scores, then as
+# many varying hyperparameters as fit (`--all` shows every one).
+MAX_COLUMNS = 12
 
 
 def find_runs(paths):
@@ -53,51 +58,99 @@ def output_directory(paths):
 
 def _display(run, base):
     try:
-        return str(run.relative_to(base)) or "."
+        return str(Path(os.path.abspath(run)).relative_to(base)) or "."
     except ValueError:
         return str(run)
 
 
-def compare_runs(paths):
-    """Collects one row per run, labelled by its path from `output_directory(paths)`.
-
-    Returns:
-        `(header, rows)`: rows sorted by the monitored validation metric, best first; only
-        hyperparameters that differ between runs get a column (plus the model name).
-    """
-    base = output_directory(paths)
+def collect_runs(paths):
+    """Reads every finished run under `paths`: its path, task, hyperparameters, monitored value and headline test scores."""
     records = []
     for path in find_runs(paths):
         run = RunDirectory(path)
         metrics = run.read_json(run.metrics)
         evaluation = run.read_json(run.eval_metrics) if run.eval_metrics.is_file() else None
-        monitor = metrics["monitor"]
         records.append(
             {
                 "run": path,
+                "task": metrics["task"],
                 "hparams": flat_hparams(load_config_file(run.config)),
-                "monitor": monitor,
+                "monitor": metrics["monitor"],
                 "monitored": monitored_value(metrics),
                 "headline": get_report(metrics["task"]).headline(metrics, evaluation),
             }
         )
-    keys = sorted({key for r in records for key in r["hparams"]})
-    varying = [k for k in keys if len({str(r["hparams"].get(k)) for r in records}) > 1 and k != "model.name"]
-    records.sort(key=lambda r: (r["monitor"], -r["monitored"] if improvement_mode(r["monitor"]) == "max" else r["monitored"]))
-    metric_names = sorted({name for r in records for name in r["headline"]})
-    header = ["run", "model.name", *varying, "monitor", "value", *metric_names]
+    return records
+
+
+def _varying(records):
+    keys = sorted({key for record in records for key in record["hparams"]})
+    return [key for key in keys if key != "model.name" and len({str(record["hparams"].get(key)) for record in records}) > 1]
+
+
+def _sorted_best_first(records, metric):
+    """Runs by `metric` in its direction (accuracy up, losses and errors down); runs without it last."""
+    sign = -1 if improvement_mode(metric) == "max" else 1
+    return sorted(records, key=lambda record: (metric not in record["headline"], sign * record["headline"].get(metric, 0.0)))
+
+
+def _table(records, base, hparams, metric_names, monitor_column=True):
+    """A header and rows; the monitored value sits under the monitor's name where all runs share one (unless `monitor_column`)."""
+    monitors = sorted({record["monitor"] for record in records})
+    single_monitor = len(monitors) == 1 and not monitor_column
+    header = ["run", "model.name", *hparams, *(monitors if single_monitor else ["monitor", "value"]), *metric_names]
     rows = [
         [
-            _display(r["run"], base),
-            r["hparams"]["model.name"],
-            *(r["hparams"].get(k, "") for k in varying),
-            r["monitor"],
-            f"{r['monitored']:.4f}",
-            *(f"{r['headline'][m]:.4f}" if m in r["headline"] else "" for m in metric_names),
+            _display(record["run"], base),
+            record["hparams"]["model.name"],
+            *(record["hparams"].get(key, "") for key in hparams),
+            *([] if single_monitor else [record["monitor"]]),
+            f"{record['monitored']:.4f}",
+            *(f"{record['headline'][name]:.4f}" if name in record["headline"] else "" for name in metric_names),
         ]
-        for r in records
+        for record in records
     ]
     return header, rows
+
+
+def task_tables(records, base, all_columns=False):
+    """One table per task (classify, forecast, regress), each sorted best first by the task's headline test metric.
+
+    Args:
+        records: `collect_runs`'s result.
+        base: runs are labelled by their path from this folder.
+        all_columns: every hyperparameter that varies; by default at most `MAX_COLUMNS` columns.
+
+    Returns:
+        A list of `(task, headline metric, header, rows, hyperparameters left out)`.
+    """
+    tables = []
+    for task in sorted({record["task"] for record in records}):
+        group = [record for record in records if record["task"] == task]
+        metric = get_report(task).headline_metric
+        metric_names = [metric, *sorted({name for record in group for name in record["headline"]} - {metric})]
+        varying = _varying(group)
+        fixed = 2 + (1 if len({record["monitor"] for record in group}) == 1 else 2) + len(metric_names)
+        shown = varying if all_columns else varying[: max(0, MAX_COLUMNS - fixed)]
+        header, rows = _table(_sorted_best_first(group, metric), base, shown, metric_names, monitor_column=False)
+        tables.append((task, metric, header, rows, len(varying) - len(shown)))
+    return tables
+
+
+def csv_table(records, base):
+    """Every run of every task with every varying hyperparameter and score: the header and rows of comparison.csv."""
+    metric_names = sorted({name for record in records for name in record["headline"]})
+    header, rows = _table(records, base, _varying(records), metric_names)
+    return ["task", *header], [[record["task"], *row] for record, row in zip(records, rows)]
+
+
+def markdown_tables(tables):
+    """The Markdown of `task_tables`' result: a heading line and a table per task."""
+    parts = []
+    for task, metric, header, rows, left_out in tables:
+        note = f"; {left_out} more varying hyperparameters with --all" if left_out else ""
+        parts.append(f"{task}: {len(rows)} runs, best {metric} first{note}\n\n{markdown_table(header, rows)}")
+    return "\n\n".join(parts)
 
 
 def argument_parser():
@@ -106,6 +159,7 @@ def argument_parser():
     parser.add_argument("paths", nargs="+", help="run directories or directories holding runs (sweeps)")
     parser.add_argument("--output", type=Path, help="folder for comparison.md and .csv (default: the deepest one holding every run)")
     parser.add_argument("--overwrite", action="store_true", help="replace comparison files written before")
+    parser.add_argument("--all", action="store_true", help=f"every varying hyperparameter (default: at most {MAX_COLUMNS} columns)")
     return parser
 
 
@@ -121,16 +175,33 @@ def output_files(args):
     return files
 
 
+def comparison(paths, all_columns=False):
+    """Returns the Markdown of the runs under `paths` (a table per task, then the failed trials) and the CSV's header and rows."""
+    base = output_directory(paths)
+    records = collect_runs(paths)
+    text = markdown_tables(task_tables(records, base, all_columns))
+    failed = failed_trials(paths)
+    if failed:
+        text += f"\n\nFailed or unfinished (no metrics.json; each one's train.log says why): {', '.join(_display(job, base) for job in failed)}"
+    return text, csv_table(records, base)
+
+
+def sweep_summary(sweep):
+    """The closing lines of a sweep: its tables, best first, and each task's best trial (none if no trial finished)."""
+    try:
+        records = collect_runs([sweep])
+    except ZooError:
+        return []
+    tables = task_tables(records, Path(os.path.abspath(sweep)))
+    best = [f"Best {task} trial by {metric}: {Path(sweep) / rows[0][0]}" for task, metric, _, rows, _ in tables]
+    return [f"Trials of {sweep}:", "", markdown_tables(tables), "", *best]
+
+
 def main(argv=None):
     args = argument_parser().parse_args(argv)
     try:
         markdown_file, csv_file = output_files(args)
-        header, rows = compare_runs(args.paths)
-        table = markdown_table(header, rows)
-        failed = failed_trials(args.paths)
-        if failed:
-            names = ", ".join(_display(job, output_directory(args.paths)) for job in failed)
-            table += f"\n\nFailed or unfinished (no metrics.json; each one's train.log says why): {names}"
+        table, (header, rows) = comparison(args.paths, all_columns=args.all)
         markdown_file.parent.mkdir(parents=True, exist_ok=True)
         markdown_file.write_text(table + "\n")
         with open(csv_file, "w", newline="") as handle:

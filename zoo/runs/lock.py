@@ -300,8 +300,12 @@ class RunDirectoryLock(Callback):
             print(f"Re-running the sweep in {config.hydra.sweep.dir}: finished trials are skipped, unfinished ones resume.")
 
     def on_multirun_end(self, config, **kwargs):
-        """Ends a sweep in which a trial failed with a summary naming them and exit code 1."""
+        """Ends a sweep with its trials' tables, best first, and, where a trial failed, a line naming them and exit code 1."""
+        from zoo.compare import sweep_summary  # reads every trial's scores: only once the sweep is over
+
         sweep = Path(config.hydra.sweep.dir)
+        for line in sweep_summary(sweep):
+            print(line)
         trials = sorted(path for path in sweep.iterdir() if (path / ".hydra").is_dir()) if sweep.is_dir() else []
         failed = [trial.name for trial in trials if not (trial / "metrics.json").is_file()]
         if failed:

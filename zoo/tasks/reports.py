@@ -31,10 +31,12 @@ class Report:
     Attributes:
         head: the head's name (`model.head`).
         report_key: the key of its scores in `metrics.json` and `eval/metrics.json`.
+        headline_metric: the `headline` score that ranks runs in `zoo.compare`.
     """
 
     head = None
     report_key = None
+    headline_metric = "test_loss"
 
     def final_scores(self, model, dataset, batch_size):
         """Scores in original units that `metrics.json` keeps next to Keras' metrics (may be empty)."""
@@ -84,6 +86,7 @@ class ClassifyReport(Report):
 
     head = "classify"
     report_key = "classification"
+    headline_metric = "test_accuracy"
 
     def evaluate(self, model, dataset, class_names, batch_size, eval_dir):
         split = dataset.test
@@ -114,6 +117,7 @@ class ForecastReport(Report):
 
     head = "forecast"
     report_key = "forecast"
+    headline_metric = "forecast_mae"
 
     def score(self, model, dataset, batch_size, split_name="test"):
         """Scores forecasts of a split in original units, next to the naive and seasonal-naive baselines.
