@@ -128,33 +128,36 @@ def test_a_directory_of_someone_elses_files_is_refused_and_an_empty_one_is_not(t
     assert refusal(tmp_path / "empty") is None
 
 
-def run_config(override_dirname, hydra_overrides=(), resume=None):
+def run_config(task_overrides, hydra_overrides=(), resume=None):
     """The part of a composed config a run's name reads: its default directory, overrides and resume."""
     return OmegaConf.create({
         "resume": resume,
-        "hydra": {"run": {"dir": "outputs/runs/d/t_last_state"}, "overrides": {"hydra": list(hydra_overrides)},
-                  "job": {"override_dirname": override_dirname}},
+        "hydra": {"run": {"dir": "outputs/runs/d/t_last_state"},
+                  "overrides": {"hydra": list(hydra_overrides), "task": list(task_overrides)},
+                  "job": {"config": {"override_dirname": {"exclude_keys": ["model", "paths.log_dir"]}}}},
     })
 
 
-@pytest.mark.parametrize("override_dirname, hydra_overrides, resume, name", [
-    ("debug=smoke,model.units=8", (), None, "t_last_state_debug=smoke,model.units=8"),
-    ("", (), None, "t_last_state"),  # the default run: the model alone
-    ("+callbacks.csv.filename=logs/a.csv", (), None, "t_last_state_+callbacks.csv.filename=logs-a.csv"),  # never nested
-    ("debug=smoke", ("hydra.run.dir=mine",), None, "t_last_state"),  # a directory the user chose keeps its name
-    ("debug=smoke", (), "outputs/long_run", "t_last_state"),
+@pytest.mark.parametrize("task_overrides, hydra_overrides, resume, name", [
+    (["model.units=8", "debug=smoke", "model=last_state", "paths.log_dir=/x"], (), None, "t_last_state_debug-smoke_model.units-8"),
+    (["model.dropout=-0.1"], (), None, "t_last_state_model.dropout--0.1"),
+    ([], (), None, "t_last_state"),  # the default run: the model alone
+    (["+callbacks.csv.filename=logs/a b.csv", "model.filters=[8,16]"], (), None,
+     "t_last_state_+callbacks.csv.filename-logs-a-b.csv_model.filters-8-16"),  # never nested, nothing to quote
+    (["debug=smoke"], ("hydra.run.dir=mine",), None, "t_last_state"),  # a directory the user chose keeps its name
+    (["resume=outputs/long_run"], (), "outputs/long_run", "t_last_state"),
 ])
-def test_a_run_directory_is_named_after_its_model_and_overrides(override_dirname, hydra_overrides, resume, name):
-    config = run_config(override_dirname, hydra_overrides, resume)
+def test_a_run_directory_is_named_after_its_model_and_overrides(task_overrides, hydra_overrides, resume, name):
+    config = run_config(task_overrides, hydra_overrides, resume)
     named_after_overrides(config)
     assert config.hydra.run.dir == f"outputs/runs/d/{name}"
 
 
 def test_a_long_list_of_overrides_is_cut_at_whole_ones_and_counted():
-    overrides = ",".join(f"trainer.option_{index}=1" for index in range(9))
+    overrides = [f"trainer.option_{index}=1" for index in range(9)]
     config = run_config(overrides)
     named_after_overrides(config)
     suffix = config.hydra.run.dir.removeprefix("outputs/runs/d/t_last_state_")
-    kept, dropped = suffix.rsplit(",+", 1)
-    assert len(kept) <= NAME_OVERRIDES_LENGTH and overrides.startswith(kept + ",")
-    assert len(kept.split(",")) + int(dropped) == 9
+    kept, dropped = suffix.rsplit("_+", 1)
+    assert len(kept) <= NAME_OVERRIDES_LENGTH and "_".join(item.replace("=", "-") for item in overrides).startswith(kept + "_")
+    assert kept.count("trainer.option_") + int(dropped) == 9

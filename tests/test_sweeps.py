@@ -55,9 +55,10 @@ def test_joblib_runs_trials_in_parallel_processes_goes_on_past_a_failed_one_and_
     completed = run_cli(*command, check=False)
     failed, finished = trials(tmp_path)
     assert completed.returncode == 1  # after every trial ran, with a summary
-    assert completed.stderr.strip().splitlines()[-1] == "Error: 1 of 2 trials failed (0_last_state_debug=smoke,model.units=-3); each one's train.log says why."
+    assert completed.stderr.strip().splitlines()[-1] == "Error: 1 of 2 trials failed (0_last_state_debug-smoke_model.units--3); each one's train.log says why."
     assert (
-        "Error: Trial 0 (debug=smoke,model.units=-3) failed: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, "
+        "Error: Trial 0 (debug=smoke,model.units=-3,paths.log_dir=" in completed.stderr
+        and "failed: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, "
         "got -3; the sweep goes on." in completed.stderr
     )
     assert "failed: Invalid model config" in (failed / "train.log").read_text() and not (failed / "metrics.json").exists()

@@ -57,7 +57,7 @@ def wait_for_runs(base, count, deadline_seconds=90):
 def sweep(tmp_path):
     run_cli("train.py", "-m", "model=last_state,attention", "debug=smoke", f"paths.log_dir={tmp_path}")
     runs = sorted(tmp_path.glob("multiruns/*/*/*_*"))
-    assert [run.name for run in runs] == ["0_last_state_debug=smoke", "1_attention_debug=smoke"]
+    assert [run.name for run in runs] == ["0_last_state_debug-smoke", "1_attention_debug-smoke"]
     run_cli("evaluate.py", f"run_dir={runs[1]}")
     return tmp_path, runs
 
@@ -74,8 +74,8 @@ def test_tensorboard_serves_every_dashboard_of_a_sweep(sweep):
     base = f"http://127.0.0.1:{port}"
     try:
         names = {Path(run).parent.name: run for run in wait_for_runs(base, 2)}
-        assert set(names) == {"0_last_state_debug=smoke", "1_attention_debug=smoke"}  # one TensorBoard run per training run
-        evaluated = names["1_attention_debug=smoke"]
+        assert set(names) == {"0_last_state_debug-smoke", "1_attention_debug-smoke"}  # one TensorBoard run per training run
+        evaluated = names["1_attention_debug-smoke"]
 
         for run in names.values():
             loss = get(base, f"/data/plugin/scalars/scalars?run={run}&tag=loss/validation")
@@ -90,7 +90,7 @@ def test_tensorboard_serves_every_dashboard_of_a_sweep(sweep):
 
         image_tags = get(base, "/data/plugin/images/tags")
         assert {"eval/confusion_matrix", "eval/attention_weights"} <= set(image_tags[evaluated])
-        assert evaluated.replace("1_attention_debug=smoke", "0_last_state_debug=smoke") not in image_tags  # only the evaluated run
+        assert evaluated.replace("1_attention_debug-smoke", "0_last_state_debug-smoke") not in image_tags  # only the evaluated run
         images = get(base, f"/data/plugin/images/images?run={evaluated}&tag=eval/confusion_matrix")
         png = get(base, f"/data/plugin/images/individualImage?{images[0]['query']}")
         assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -28,8 +28,9 @@ def in_sweep():
 
 def _failed_trial(error):
     """Reports a failed sweep trial (stderr and its log) and returns None: no value, which the Optuna sweeper records as a failed trial."""
-    job = HydraConfig.get().job
-    line = f"Trial {job.num} ({job.override_dirname or 'defaults'}) failed: {str(error).rstrip('.')}; the sweep goes on."
+    hydra_config = HydraConfig.get()
+    overrides = ",".join(sorted(hydra_config.overrides.task))
+    line = f"Trial {hydra_config.job.num} ({overrides or 'defaults'}) failed: {str(error).rstrip('.')}; the sweep goes on."
     log.error(line, exc_info=not isinstance(error, (ZooError, OSError)))
     print(f"Error: {line}", file=sys.stderr)
     return None

@@ -76,7 +76,7 @@ def check_optimizer_values(trainer_cfg):
     optimizer = build_optimizer(trainer_cfg, name="optimizer_check")
     variable = keras.Variable([0.0], name="optimizer_check")
     try:
-        optimizer.apply_gradients([(keras.ops.zeros_like(variable), variable)])
+        optimizer.apply_gradients([(keras.ops.zeros(variable.shape), variable)])
     except Exception as error:  # TensorFlow, JAX and PyTorch each raise their own type for a bad value
         arguments = {key: value for key, value in trainer_cfg.optimizer.items() if key not in ("_target_", "name")}
         texts = [f"{key}={value!r}" for key, value in arguments.items() if isinstance(value, str)]
