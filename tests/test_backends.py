@@ -82,11 +82,15 @@ def test_jax_models_predict_the_same_on_tensorflow(swapped):
 def jax_run(tmp_path_factory):
     """`KERAS_BACKEND=jax python train.py debug=smoke`: the command a user types, into a known directory."""
     run_dir = tmp_path_factory.mktemp("jax_run") / "run"
-    run_cli("train.py", "debug=smoke", f"hydra.run.dir={run_dir}", env=JAX)
+    completed = run_cli("train.py", "debug=smoke", f"hydra.run.dir={run_dir}", env=JAX)
+    (run_dir.parent / "stderr.txt").write_text(completed.stderr)  # beside the run, which stays as train.py left it
     return run_dir
 
 
 def test_a_jax_run_records_its_backend_in_config_metrics_and_hparams(jax_run):
+    # Quiet on JAX too: TensorFlow (the zoo's data pipeline) probes CUDA inside the start-up filter.
+    stderr = (jax_run.parent / "stderr.txt").read_text()
+    assert "cuInit" not in stderr and "oneDNN" not in stderr
     config = OmegaConf.load(jax_run / "config.yaml")
     assert config.trainer.backend == "jax"
     assert config.trainer.jit_compile is True  # auto: XLA, JAX's compiled path
