@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import EXAMPLES, run_cli
 
-from zoo.benchmarks.real_series import find_sets, format_cell, read_published
+from zoo.benchmarks.real_series import find_sets, format_cell, progress_line, read_published
 
 pytestmark = pytest.mark.unit
 
@@ -40,6 +40,12 @@ def test_published_figures_from_a_readme_table_or_a_csv(tmp_path):
     (tmp_path / "published.csv").write_text("set,accuracy\nTiny,0.5\n")
     assert read_published(tmp_path) == {"Tiny": 0.5}
     assert read_published(tmp_path / "missing") == {}
+
+
+def test_progress_counts_runs_and_estimates_the_rest_from_those_done():
+    assert progress_line(2, 6, 130, "OSULeaf fcn seed 0", "b/train.log") == (
+        "Run 3 of 6: OSULeaf fcn seed 0 (log: b/train.log); 2 min 10 s so far, about 4 min 20 s left."
+    )
 
 
 def test_a_cell_is_one_run_or_the_mean_and_spread_over_seeds():
@@ -91,3 +97,6 @@ def test_several_seeds_train_each_model_once_per_seed(tmp_path):
     assert float(mean) == pytest.approx(sum(accuracies) / 2, abs=5e-4)
     assert f"2 seeds: {accuracies[0]:.3f} {accuracies[1]:.3f};" in cell and float(spread) >= 0
     assert "overrides trainer.steps=4" in table and "seed 0 1." in table and table in completed.stdout
+    progress = [line for line in completed.stdout.splitlines() if line.startswith("Run ")]
+    assert progress[0] == f"Run 1 of 2: Tiny fcn seed 0 (log: {runs[0]}/train.log); 0 min 0 s so far."
+    assert progress[1].startswith(f"Run 2 of 2: Tiny fcn seed 1 (log: {runs[1]}/train.log); ") and " left." in progress[1]

@@ -86,6 +86,16 @@ def run_one(model, train, test, run_dir, *, seed, timeout, overrides=()):
     return metrics["test"]["accuracy"], seconds, metrics["epochs_run"], None
 
 
+def progress_line(done, total, elapsed, what, log):
+    """`Run 3 of 12: OSULeaf fcn seed 0 (log: <run>/train.log); 2 min 10 s so far, about 6 min 30 s left.`"""
+
+    def minutes(seconds):
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+    left = f", about {minutes(elapsed / done * (total - done))} left" if done else ""
+    return f"Run {done + 1} of {total}: {what} (log: {log}); {minutes(elapsed)} so far{left}."
+
+
 def format_cell(results):
     """Formats one table cell from `[(accuracy or None, seconds, epochs or None, error or None)]`, one per seed.
 
@@ -129,12 +139,15 @@ def main(argv=None):
     output = Path(args.output).resolve()
     header = ["set", "published", *args.models]
     rows, notes = [], []
+    total, done, started = len(sets) * len(args.models) * len(args.seed), 0, time.perf_counter()
     for name, (train, test) in sets.items():
         row = [name, f"{published[name]:.3f}" if name in published else "-"]
         for model in args.models:
             results = []
             for seed in args.seed:
                 run_dir = output / name / model / (f"seed_{seed}" if len(args.seed) > 1 else "")
+                print(progress_line(done, total, time.perf_counter() - started, f"{name} {model} seed {seed}", run_dir / "train.log"), flush=True)
+                done += 1
                 results.append(run_one(model, train, test, run_dir, seed=seed, timeout=args.timeout, overrides=args.overrides))
                 if results[-1][3]:
                     notes.append(f"{name} / {model} / seed {seed}: {results[-1][3]}")
