@@ -209,11 +209,11 @@ def test_train_returns_the_monitored_validation_metric(tmp_path):
     ],
 )
 def test_bad_override_stops_before_training_and_leaves_no_run(tmp_path, override, message):
-    completed = run_cli("train.py", override, f"paths.log_dir={tmp_path}", "debug=smoke", check=False)
+    completed = run_cli("train.py", override, f"paths.log_dir={tmp_path / 'new' / 'logs'}", "debug=smoke", check=False)
     assert completed.returncode != 0
     assert message in completed.stderr
     assert "epoch 1/" not in completed.stdout + completed.stderr
-    assert not list(tmp_path.rglob("*.log")) and not list(tmp_path.rglob("config.yaml"))
+    assert list(tmp_path.iterdir()) == []  # nor the folders made for it: the date folder, runs/, the new paths.log_dir
 
 
 def test_training_into_a_finished_run_is_refused_and_keeps_it(smoke_run):

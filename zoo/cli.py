@@ -43,12 +43,14 @@ def _discard_unstarted_run():
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     if not output_dir.is_dir() or os.path.abspath(output_dir) not in FOUND_BEFORE:
         return  # not a directory this process locked: nothing here is known to be its own
-    before, parent_existed = FOUND_BEFORE[os.path.abspath(output_dir)]
+    before, made_parents = FOUND_BEFORE[os.path.abspath(output_dir)]
     names = {path.name for path in output_dir.iterdir()}
     if before is None and names <= _HYDRA_START_FILES:
         shutil.rmtree(output_dir)
-        if not parent_existed and not any(output_dir.parent.iterdir()):
-            output_dir.parent.rmdir()  # the date directory Hydra made for this run alone
+        for parent in made_parents:  # the date folder, runs/ and a new paths.log_dir, made for this run alone
+            if any(parent.iterdir()):
+                break
+            parent.rmdir()
         return
     for name in (names - (before or set())) & _HYDRA_START_FILES:
         path = output_dir / name

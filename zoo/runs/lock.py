@@ -40,8 +40,18 @@ LOCK_NAME = ".lock"
 # which may start first); a non-empty directory with none of them is someone else's.
 RUN_MARKERS = (".hydra", LOCK_NAME, "config.yaml", "checkpoints", "backups", "metrics.json", "tensorboard")
 # What each run directory held before this process's attempt, by absolute path: (the set of its
-# entries, or None if it did not exist; whether its parent existed).
+# entries, or None if it did not exist; the folders above it this attempt makes, deepest first).
 FOUND_BEFORE = {}
+
+
+def _missing_parents(path):
+    """The folders above `path` that do not exist yet, deepest first."""
+    missing = []
+    for parent in Path(os.path.abspath(path)).parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
 
 
 def _process_alive(pid):
@@ -162,9 +172,7 @@ def acquire(run_dir, config=None):
         return reason
     run_dir = Path(run_dir)
     lock = run_dir / LOCK_NAME
-    FOUND_BEFORE.setdefault(
-        os.path.abspath(run_dir), (set(os.listdir(run_dir)) if run_dir.is_dir() else None, run_dir.parent.exists())
-    )
+    FOUND_BEFORE.setdefault(os.path.abspath(run_dir), (set(os.listdir(run_dir)) if run_dir.is_dir() else None, _missing_parents(run_dir)))
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         with _exclusive(lock) as descriptor:
