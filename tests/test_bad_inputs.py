@@ -218,6 +218,9 @@ CASES = [
          files={"long.csv": LONG_CSV.read_text().encode("utf-16")}),
     Case(".csv missing column", "train", ["data=csv", "data.train_path={dir}/long.csv", "data.feature_columns=[nope]", "data.label_column=label"],
          "Error: ...nope...", files={"long.csv": LONG_CSV.read_bytes()}),
+    Case("a file that is not a CSV, its first line never quoted", "train", ["data=csv", "data.train_path={dir}/passwd", *CSV_COLUMNS],
+         "Error: Invalid data config (data=csv): {dir}/passwd: its first line is not a comma-separated header, so it is not a CSV file: "
+         "check data.train_path.", files={"passwd": b"root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000::/home/user:/bin/sh\n"}),
     Case(".csv infinite value", "train", ["data=csv", "data.train_path={dir}/long.csv", *CSV_COLUMNS], "Error: ...{dir}/long.csv...",
          files={"long.csv": csv_with(lambda text: replace_first_value(text, "inf"))}),
     Case(".csv NaN in static covariates", "train", ["data=csv", "data.train_path={dir}/long.csv", *CSV_COLUMNS, "data.static_columns=[sensor_gain]"],

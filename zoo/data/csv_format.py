@@ -46,6 +46,8 @@ def read_long_csv(path, *, id_column, time_column, feature_columns, label_column
         wanted = [id_column, time_column, *feature_columns, *static_columns]
         wanted += [c for c in (label_column, target_column) if c]
         absent = [c for c in wanted if c not in reader.fieldnames]
+        if absent and len(reader.fieldnames) == 1:  # not a CSV: its first line is not quoted, it may be anything (a crafted config's /etc/passwd)
+            raise ZooError(f"{path}: its first line is not a comma-separated header, so it is not a CSV file: check data.train_path.")
         if absent:
             raise ZooError(f"{path}: no column {absent[0]!r}; the header has {reader.fieldnames}. Fix the data config's column names.")
         rows = {}
