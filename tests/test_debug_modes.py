@@ -1,4 +1,4 @@
-"""The debug modes (a fast dev run, overfitting a few batches) and the CSV logger, read back from the run."""
+"""The debug modes (a fast dev run, overfitting a few batches, a profiler trace) and the CSV logger, read back from the run."""
 
 import csv
 import logging
@@ -33,3 +33,9 @@ def test_overfitting_a_few_batches_drives_the_loss_down_and_the_csv_logger_keeps
     accumulator.Reload()
     logged = [float(tensor_util.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors("loss/train")]
     assert logged == pytest.approx(losses, rel=1e-6)
+
+
+def test_a_profile_run_traces_its_steps_into_tensorboard(tmp_path):
+    train_in_process(tmp_path, "debug=profile")
+    (trace,) = (tmp_path / "tensorboard" / "plugins" / "profile").glob("*/*.xplane.pb")  # one trace of steps 3 to 5
+    assert trace.stat().st_size > 1000

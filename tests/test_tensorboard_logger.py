@@ -72,6 +72,12 @@ def test_a_log_dir_that_cannot_be_written_is_refused_when_the_logger_is_built(tm
     assert [path.name for path in (tmp_path / "new" / "tensorboard").iterdir()] == []  # the write check leaves nothing
 
 
+@pytest.mark.parametrize("steps", [[5, 3], [0, 2], "3", [1, 2, 3], [1.5, 2]])
+def test_bad_profile_steps_are_named(tmp_path, steps):
+    with pytest.raises(ZooError, match=r"logger.tensorboard.profile_steps, expected \[first, last\] training steps"):
+        TensorBoardLogger(tmp_path, profile_steps=steps)
+
+
 def test_hparams_are_flat_scalars():
     values = flat_hparams(compose_config(overrides=["model=attention"], output_dir="/tmp/unused"))
     assert values["model.attention_units"] == 32 and values["seed"] == 42

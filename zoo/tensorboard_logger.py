@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from omegaconf import OmegaConf
+from omegaconf import ListConfig, OmegaConf
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 from tensorboard.plugins.hparams import api as hparams_api
@@ -92,6 +92,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
         log_dir: str. Usually `<run>/tensorboard`.
         update_freq: "epoch", or an int N to also log batch scalars every N batches.
         histogram_freq: int. Weight histograms every N epochs; 0 turns them off.
+        profile_steps: [first, last] training steps (counted from 1) to trace with the backend's profiler
+            (TensorFlow or JAX) into TensorBoard's Profile tab, or None.
         run_config: the composed config; logged as text and as HParams. Set by `train()`.
         model_summary: str. Logged as text. Set by `train()`.
     """
@@ -99,11 +101,13 @@ class TensorBoardLogger(keras.callbacks.Callback):
     # A resumed run continues the batch step and does not write the config, summary or layout twice.
     resumed_attributes = ("_batch_step", "_header_written", "_layout_written")
 
-    def __init__(self, log_dir, update_freq="epoch", histogram_freq=0, run_config=None, model_summary=None):
+    def __init__(self, log_dir, update_freq="epoch", histogram_freq=0, profile_steps=None, run_config=None, model_summary=None):
         super().__init__()
         if update_freq != "epoch":
             non_negative_int("logger.tensorboard.update_freq", update_freq)
         non_negative_int("logger.tensorboard.histogram_freq", histogram_freq)
+        self.profile_steps = check_profile_steps(profile_steps)
+        self._profiling = False
         self.log_dir = str(log_dir)
         check_writable(self.log_dir)
         self.update_freq = update_freq
@@ -130,8 +134,16 @@ class TensorBoardLogger(keras.callbacks.Callback):
                 tf.summary.text("model_summary", _as_markdown_code(self.model_summary), step=0)
         self._writer.flush()
 
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.profile_steps and self._batch_step + 1 == self.profile_steps[0]:
+            _start_trace(self.log_dir)
+            self._profiling = True
+
     def on_train_batch_end(self, batch, logs=None):
         self._batch_step += 1
+        if self._profiling and self._batch_step >= self.profile_steps[1]:
+            _stop_trace()
+            self._profiling = False
         if self.update_freq == "epoch" or not self.update_freq or self._batch_step % self.update_freq:
             return
         with self._writer.as_default():
@@ -160,8 +172,46 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self._writer.flush()
 
     def on_train_end(self, logs=None):
+        if self._profiling:  # training ended inside the traced steps
+            _stop_trace()
+            self._profiling = False
         if self._writer is not None:
             self._writer.close()
+
+
+def check_profile_steps(profile_steps):
+    """Returns `profile_steps` as a list `[first, last]`, or None; raises a ZooError naming what is wrong."""
+    if profile_steps is None:
+        return None
+    steps = list(profile_steps) if isinstance(profile_steps, (list, tuple, ListConfig)) else None
+    valid = steps and len(steps) == 2 and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in steps)
+    if not valid or steps[0] > steps[1]:
+        raise ZooError(
+            f"Received an invalid value for logger.tensorboard.profile_steps, expected [first, last] training steps "
+            f"with 1 <= first <= last, got {profile_steps!r}."
+        )
+    if keras.backend.backend() not in ("tensorflow", "jax"):
+        raise ZooError(f"logger.tensorboard.profile_steps traces with TensorFlow's or JAX's profiler, not {keras.backend.backend()}'s: "
+                       "set KERAS_BACKEND=tensorflow or jax, or profile_steps=null.")
+    return steps
+
+
+def _start_trace(log_dir):
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.profiler.start_trace(log_dir)
+    else:
+        tf.profiler.experimental.start(log_dir)
+
+
+def _stop_trace():
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.profiler.stop_trace()
+    else:
+        tf.profiler.experimental.stop()
 
 
 def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0):
