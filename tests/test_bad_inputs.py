@@ -221,6 +221,14 @@ CASES = [
     Case("a file that is not a CSV, its first line never quoted", "train", ["data=csv", "data.train_path={dir}/passwd", *CSV_COLUMNS],
          "Error: Invalid data config (data=csv): {dir}/passwd: its first line is not a comma-separated header, so it is not a CSV file: "
          "check data.train_path.", files={"passwd": b"root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000::/home/user:/bin/sh\n"}),
+    Case("one long series to forecast and no test file", "train",
+         ["model=seq2seq", "data=csv", "data.train_path={dir}/one.csv", "data.feature_columns=[value]", "data.horizon=12"],
+         "Error: Invalid data config (data=csv): 1 series are too few to split with val_fraction=0.0 and test_fraction=0.15: "
+         "add series or change the fractions.",
+         files={"one.csv": ("series_id,time,value\n" + "".join(f"a,{t},{t % 12}\n" for t in range(240))).encode()}),
+    Case("no test share and no test file", "train", [*ts_args(test=None), "data.test_fraction=0"],
+         "Error: Invalid data config (data=ts): {dir}/train.ts: test_fraction=0 and no test_path leave no test series: "
+         "give data.test_path or a test_fraction above 0.", files=GOOD_TS),
     Case(".csv infinite value", "train", ["data=csv", "data.train_path={dir}/long.csv", *CSV_COLUMNS], "Error: ...{dir}/long.csv...",
          files={"long.csv": csv_with(lambda text: replace_first_value(text, "inf"))}),
     Case(".csv NaN in static covariates", "train", ["data=csv", "data.train_path={dir}/long.csv", *CSV_COLUMNS, "data.static_columns=[sensor_gain]"],

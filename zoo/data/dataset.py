@@ -249,7 +249,7 @@ def split_indices(n_samples, *, val_fraction, test_fraction, seed):
     order = np.random.default_rng(seed).permutation(n_samples)
     n_test = int(round(n_samples * test_fraction))
     n_val = int(round(n_samples * val_fraction))
-    if n_samples - n_test - n_val < 1 or (val_fraction > 0 and n_val < 1):
+    if n_samples - n_test - n_val < 1 or (val_fraction > 0 and n_val < 1) or (test_fraction > 0 and n_test < 1):
         raise ZooError(
             f"{n_samples} series are too few to split with val_fraction={val_fraction} and "
             f"test_fraction={test_fraction}: add series or change the fractions."

@@ -226,6 +226,8 @@ def assemble_dataset(
         train_rows, val_rows, test_rows = split_indices(
             len(everything), val_fraction=val_fraction, test_fraction=test_fraction, seed=seed
         )
+        if not len(test_rows):  # test_fraction=0 and no test file: nothing would score the model
+            raise ZooError(f"{train.source}: test_fraction=0 and no test_path leave no test series: give data.test_path or a test_fraction above 0.")
         test_split = everything.take(test_rows)
     else:
         train_rows, val_rows, _ = split_indices(len(everything), val_fraction=val_fraction, test_fraction=0.0, seed=seed)
