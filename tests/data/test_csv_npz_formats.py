@@ -29,10 +29,18 @@ def test_csv_groups_by_id_sorts_by_time_and_keeps_constants(tmp_path):
     np.testing.assert_array_equal(raw.static, [[0.5], [2.0]])
 
 
+def test_a_time_column_of_dates_orders_the_steps_by_date_and_time(tmp_path):
+    text = ("id,t,a,b,gain,y\n"
+            "s1,2020-02-01,2,20,0.5,up\ns1,2020-01-31T12:00,1,10,0.5,up\ns1,2020-02-01T00:30:00,3,30,0.5,up\n")
+    raw = read_long_csv(write(tmp_path, text), **COLUMNS)
+    np.testing.assert_array_equal(raw.series[0], [[1, 10], [2, 20], [3, 30]])
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
         ("", "the file is empty"),
+        ("id,t,a,b,gain,y\ns1,31/01/2020,1,2,2,up\n", "line 2: column 't' holds '31/01/2020', neither a number nor an ISO 8601 date"),
         ("id,t,a,b,gain,y\n", "the file has a header but no rows"),
         ("id,t,a,gain,y\ns1,0,1,2,up\n", "no column 'b'"),
         ("id,t,a,b,gain,y\ns1,0,1,x,2,up\n", "line 2: column 'b' holds a non-numeric value 'x'"),

@@ -18,10 +18,26 @@ def _number(path, line, column, text):
         raise ZooError(f"{path}, line {line}: column {column!r} holds a non-numeric value {text!r}.") from None
 
 
+def _time(path, line, column, text):
+    """A time cell as a number: the number itself, or an ISO 8601 date or date-time in seconds since 1970."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return float(np.datetime64(text.strip(), "s").astype("int64"))
+    except ValueError:
+        raise ZooError(
+            f"{path}, line {line}: column {column!r} holds {text!r}, neither a number nor an ISO 8601 date "
+            "(2020-01-31, 2020-01-31T12:00): write times in one of those forms."
+        ) from None
+
+
 def read_long_csv(path, *, id_column, time_column, feature_columns, label_column=None, target_column=None, static_columns=()):
     """Reads series from a long-format CSV file.
 
-    Rows of one series share `id_column`; they are ordered by `time_column` (numeric). Empty cells,
+    Rows of one series share `id_column`; they are ordered by `time_column` (numbers, or ISO 8601
+    dates and date-times). Empty cells,
     `?`, `NA` and `NaN` are missing values. Label, target and static columns must be constant
     within a series.
 
@@ -55,7 +71,7 @@ def read_long_csv(path, *, id_column, time_column, feature_columns, label_column
             if None in row or any(row[c] is None for c in wanted):
                 raise ZooError(f"{path}, line {line}: the row has a different number of cells than the header (truncated?).")
             entry = rows.setdefault(row[id_column], {"first_line": line, "steps": [], "constants": {}})
-            time = _number(path, line, time_column, row[time_column])
+            time = _time(path, line, time_column, row[time_column])
             values = [_number(path, line, c, row[c]) for c in feature_columns]
             entry["steps"].append((time, values))
             constants = {c: row[c] for c in (label_column, target_column, *static_columns) if c}
