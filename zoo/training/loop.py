@@ -77,9 +77,8 @@ def train(cfg: DictConfig) -> float:
     cfg = config_to_run(cfg)
     task = check_config(cfg)
     run = open_run_directory(cfg)
-    if run.is_finished():  # a re-run sweep (zoo.runs.lock.sweep_refusal): the trial keeps its score
-        log.info(f"This trial finished in an earlier run of the sweep ({run.metrics}); skipped, its scores kept.")
-        return monitored_value(run.read_json(run.metrics))
+    if run.is_finished():  # only in a re-run sweep (zoo.runs.lock.sweep_refusal)
+        return skip_finished_trial(run)
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
     adapt_to_data(cfg, dataset)
@@ -124,6 +123,12 @@ def open_run_directory(cfg):
             "choose another hydra.run.dir or delete that directory."
         )
     return run
+
+
+def skip_finished_trial(run):
+    """Returns the monitored value of a sweep trial that finished in an earlier run of the same sweep, training nothing."""
+    log.info(f"This trial finished in an earlier run of the sweep ({run.metrics}); skipped, its scores kept.")
+    return monitored_value(run.read_json(run.metrics))
 
 
 def set_up_device(cfg):
