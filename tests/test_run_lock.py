@@ -10,7 +10,8 @@ import sys
 import pytest
 from omegaconf import OmegaConf
 
-from zoo.runs.lock import LOCK_NAME, NAME_OVERRIDES_LENGTH, acquire, named_after_overrides, refusal, release
+from zoo.runs.lock import LOCK_NAME, acquire, refusal, release
+from zoo.runs.naming import NAME_OVERRIDES_LENGTH, named_after_overrides
 
 pytestmark = pytest.mark.unit
 
