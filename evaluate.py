@@ -1,5 +1,7 @@
 """Evaluate a finished run: `python evaluate.py run_dir=<run directory> [ckpt=last]`."""
 
+import sys
+
 import hydra
 
 
@@ -13,4 +15,8 @@ def main(cfg):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C while Hydra or TensorFlow start; later ones end in zoo.cli.run_task
+        print("Interrupted: stopped at your request while starting.", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -21,4 +21,8 @@ def main(cfg):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C while Hydra or TensorFlow start; later ones end in zoo.cli.run_task
+        print("Interrupted: stopped at your request while starting.", file=sys.stderr)
+        raise SystemExit(130) from None

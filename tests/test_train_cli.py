@@ -5,9 +5,11 @@ import os
 import pty
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -170,6 +172,18 @@ def test_at_a_terminal_each_epoch_shows_one_line_and_its_progress_bar_goes(tmp_p
     assert [line.split("[INFO] - ")[1][:9] for line in epoch_lines] == ["epoch 1/2", "epoch 2/2"]
     assert not [line for line in shown if "━" in line or "Epoch 1/2" in line]  # no bar left over, nor Keras' own heading
     assert any(line.endswith("Training ended: the budget of 2 epochs ran out.") for line in shown)
+
+
+@pytest.mark.parametrize("script", ["train.py", "evaluate.py"])
+def test_ctrl_c_while_starting_ends_with_one_line(script, smoke_run, tmp_path):
+    # Half a second in, Hydra composes or TensorFlow loads; a signal later than start-up ends in run_task's own line.
+    args = ["debug=smoke", f"paths.log_dir={tmp_path}"] if script == "train.py" else [f"run_dir={smoke_run}"]
+    process = subprocess.Popen([sys.executable, str(ROOT / script), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("Interrupted: stopped at your request")
 
 
 def read_or_nothing(descriptor):
