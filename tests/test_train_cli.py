@@ -178,7 +178,10 @@ def test_at_a_terminal_each_epoch_shows_one_line_and_its_progress_bar_goes(tmp_p
 def test_ctrl_c_while_starting_ends_with_one_line(script, smoke_run, tmp_path):
     # Half a second in, Hydra composes or TensorFlow loads; a signal later than start-up ends in run_task's own line.
     args = ["debug=smoke", f"paths.log_dir={tmp_path}"] if script == "train.py" else [f"run_dir={smoke_run}"]
-    process = subprocess.Popen([sys.executable, str(ROOT / script), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / script), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as at a terminal: test workers may ignore SIGINT
+    )
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
