@@ -29,7 +29,7 @@ def _time(path, line, column, text):
     except ValueError:
         raise ZooError(
             f"{path}, line {line}: column {column!r} holds {text!r}, neither a number nor an ISO 8601 date "
-            "(2020-01-31, 2020-01-31T12:00): write times in one of those forms."
+            "(YYYY-MM-DD, YYYY-MM-DDTHH:MM): write times in one of those forms."
         ) from None
 
 
