@@ -32,6 +32,7 @@ ZOO_TARGETS = (
     "zoo.data.ts_dataset",
     "zoo.data.csv_dataset",
     "zoo.data.npz_dataset",
+    "zoo.data.forecast_dataset",
     "zoo.tensorboard_logger.TensorBoardLogger",
     "zoo.csv_logger.CSVLogger",
     *(f"keras.callbacks.{name}" for name in KERAS_CALLBACKS),

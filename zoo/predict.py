@@ -1,8 +1,9 @@
-"""`python -m zoo.predict run_dir=<run> input=<file .ts|.csv|.npz> [output=<file.csv>] [ckpt=best|last]`.
+"""`python -m zoo.predict run_dir=<run> input=<file .ts|.csv|.npz|.tsf> [output=<file.csv>] [ckpt=best|last]`.
 
 Reads new series, applies the run's missing-value policy, scaling, padding, mask and static
 covariates, and writes one CSV row per series: its id, then the predicted class and every class
-probability, the forecast in original units, or the regressed value.
+probability, the forecast in original units, or the regressed value. A run trained on histories
+(`data=forecast`) reads a history file of any layout it takes and forecasts past each history's end.
 """
 
 import csv
@@ -16,6 +17,7 @@ import numpy as np
 from zoo.cli import run_task
 from zoo.config import check_required
 from zoo.data.csv_format import read_long_csv
+from zoo.data.forecast_format import read_histories
 from zoo.data.npz_format import read_npz
 from zoo.data.raw import apply_missing_policy
 from zoo.data.text_files import read_utf8
@@ -28,6 +30,17 @@ from zoo.validation import boolean, positive_int
 log = logging.getLogger(__name__)
 
 CSV_DEFAULTS = {"id_column": "series_id", "time_column": "time", "feature_columns": ["value"], "static_columns": []}
+
+
+def read_histories_to_forecast(path, run_config):
+    """Reads a history file with the run's columns (`data=forecast` runs). Returns Histories, missing values handled."""
+    data = run_config.data
+    read = read_histories(
+        path, id_column=data.id_column, time_column=data.time_column,
+        value_columns=data.value_columns if isinstance(data.value_columns, str) else list(data.value_columns),
+    )
+    read.raw = apply_missing_policy(read.raw, data.missing)
+    return read
 
 
 def read_series(path, run_config):
@@ -76,15 +89,17 @@ def check_labels(raw, run):
         )
 
 
-def prediction_table(raw, run, outputs):
-    """Returns the CSV text: an `id` column, then the task's columns."""
+def prediction_table(raw, run, outputs, starts=None):
+    """Returns the CSV text: an `id` column, then `forecast_start` where `starts` dates the first forecast step, then the task's columns."""
     header, values = run.report.columns(outputs, run.classes, run.feature_names)
+    if run.context_length and run.n_features == 1:  # one channel: step_<h>, as a forecaster reads it
+        header = [name.rsplit("_", 1)[0] if name.startswith("step_") else name for name in header]
     ids = raw.ids or [str(index) for index in range(len(raw.series))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", *header])
-    for series_id, row in zip(ids, values):
-        writer.writerow([series_id, *(_cell(value) for value in row)])
+    writer.writerow(["id", *(["forecast_start"] if starts else []), *header])
+    for index, (series_id, row) in enumerate(zip(ids, values)):
+        writer.writerow([series_id, *([starts[index]] if starts else []), *(_cell(value) for value in row)])
     return buffer.getvalue()
 
 
@@ -113,11 +128,20 @@ def predict_file(cfg):
     output = Path(cfg.output) if cfg.output else Path(cfg.run_dir) / "predictions" / f"{Path(cfg.input).name}.csv"
     check_output(output, cfg.run_dir, cfg.input, overwrite=boolean("overwrite", cfg.overwrite))
     run = load_run(cfg.run_dir, ckpt=cfg.ckpt, device="auto")
-    raw = read_series(cfg.input, run.config)
+    starts = None
+    if run.context_length:  # a forecaster of histories: forecast past each history's end, dated where the file is
+        if not Path(cfg.input).is_file():
+            raise ZooError(f"Input file {cfg.input} does not exist: pass input=<a history file the run's data=forecast reads>.")
+        histories = read_histories_to_forecast(cfg.input, run.config)
+        raw = histories.raw
+        if histories.dated:
+            starts = [histories.future_times(index, 1)[0] for index in range(len(raw.series))]
+    else:
+        raw = read_series(cfg.input, run.config)
     check_labels(raw, run)
     outputs = run.predict(raw.series, static=raw.static, batch_size=cfg.batch_size)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(output, prediction_table(raw, run, outputs))
+    write_text_atomically(output, prediction_table(raw, run, outputs, starts))
     if raw.labels is not None and "class" in outputs:
         accuracy = float(np.mean(outputs["class"] == np.asarray(raw.labels, dtype=object)))
         log.info(f"The file's labels agree with {accuracy:.4f} of the predictions.")

@@ -9,6 +9,7 @@ from zoo.layers import (
     AttentionPooling,
     ConcatenateStatic,
     DownsampleMask,
+    SeasonalNaive,
     LastValidStep,
     MaskSteps,
     PadSteps,
@@ -77,6 +78,14 @@ def test_last_valid_step(tmp_path):
     picked = np.asarray(LastValidStep()([VALUES, MASK]))
     np.testing.assert_array_equal(picked, [VALUES[0, 4], VALUES[1, 2]])
     np.testing.assert_array_equal(np.asarray(LastValidStep()(VALUES)), VALUES[:, -1])
+
+
+def test_seasonal_naive(tmp_path):
+    run_layer_test(SeasonalNaive, {"horizon": 5, "season_length": 2}, [VALUES, MASK], expected_output_shape=(2, 5, 4), tmp_path=tmp_path)
+    repeated = np.asarray(SeasonalNaive(5, 2)([VALUES, MASK]))
+    np.testing.assert_array_equal(repeated[0], VALUES[0, [3, 4, 3, 4, 3]])  # 5 valid steps: the last two, repeated
+    np.testing.assert_array_equal(repeated[1], VALUES[1, [1, 2, 1, 2, 1]])  # 3 valid steps
+    np.testing.assert_array_equal(np.asarray(SeasonalNaive(3, 5)(VALUES)), VALUES[:, :3])  # a whole series as one season
 
 
 def test_pad_steps(tmp_path):

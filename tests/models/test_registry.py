@@ -130,7 +130,7 @@ def test_every_custom_layer_is_covered_above():
     defined = {name for name, value in vars(zoo.layers).items() if isinstance(value, type) and issubclass(value, keras.layers.Layer)}
     assert defined == set(zoo.layers.__all__) == {
         "AttentionPooling", "AutoregressiveLoop", "DownsampleMask", "MaskSteps", "ConcatenateStatic", "LastValidStep",
-        "PadSteps",
+        "PadSteps", "SeasonalNaive",
     }
 
 

@@ -1,9 +1,10 @@
-"""Datasets: synthetic series, user files (.ts, CSV, NPZ), scaling and the tf.data pipeline."""
+"""Datasets: synthetic series, user files (.ts, CSV, NPZ), forecasting histories, scaling and the tf.data pipeline."""
 
 from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
 from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
 from zoo.data.pipeline import make_tf_dataset, make_training_dataset, model_inputs
 from zoo.data.synthetic import synthetic_dataset
+from zoo.data.windows import forecast_dataset
 
 __all__ = [
     "DataSpec",
@@ -11,6 +12,7 @@ __all__ = [
     "SeriesSplit",
     "Standardizer",
     "csv_dataset",
+    "forecast_dataset",
     "make_tf_dataset",
     "make_training_dataset",
     "model_inputs",

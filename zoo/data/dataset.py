@@ -22,6 +22,7 @@ class DataSpec:
         variable_length: bool. Whether series are right-padded and carry a mask.
         n_static: int. Static (per-series, time-invariant) features.
         has_targets: bool. Whether each series carries a regression target.
+        season_length: int. The data's seasonal period for the seasonal baselines (0: estimated per series).
     """
 
     timesteps: int
@@ -31,6 +32,7 @@ class DataSpec:
     variable_length: bool = False
     n_static: int = 0
     has_targets: bool = False
+    season_length: int = 0
 
 
 @dataclasses.dataclass
@@ -44,6 +46,12 @@ class SeriesSplit:
         lengths: int32 array `(n,)` of valid steps per series.
         targets: float32 array `(n,)` of regression targets, or None.
         static: float32 array `(n, n_static)` of static covariates, or None.
+        location, spread: float arrays `(n, 1, n_features)`: each row's own scaling
+            (`normalize="window"`), which `Standardizer.inverse_transform` undoes; None otherwise.
+        naive2: float array `(n, horizon, n_features)`: the M4 Naive2 forecast of each row from
+            its whole history, in original units (forecasting data from histories), or None.
+        season_error: float array `(n,)`: the in-sample MAE of the seasonal naive forecast over each
+            row's whole history, the MASE denominator of M4 (forecasting data from histories), or None.
     """
 
     series: np.ndarray
@@ -52,6 +60,10 @@ class SeriesSplit:
     lengths: np.ndarray
     targets: np.ndarray = None
     static: np.ndarray = None
+    location: np.ndarray = None
+    spread: np.ndarray = None
+    naive2: np.ndarray = None
+    season_error: np.ndarray = None
 
     def __len__(self):
         return len(self.series)
@@ -77,6 +89,7 @@ class SeriesDataset:
     spec: DataSpec
     scaler: "Standardizer"
     class_names: list
+    resolved: dict = None  # the data options `auto` stood for, where the loader decides them (data=forecast)
 
     def split(self, name):
         """Returns the split called `name` (train, validation or test)."""
@@ -85,7 +98,7 @@ class SeriesDataset:
         return getattr(self, name)
 
 
-NORMALIZATIONS = ("series", "global", "none")
+NORMALIZATIONS = ("series", "window", "global", "none")
 
 
 def series_moments(series, mask):
@@ -112,14 +125,16 @@ class Standardizer:
     per static covariate, and for the regression target.
 
     With `normalize="series"` every series is first z-normalised on its own, per channel (the
-    UCR convention: level and scale of a series carry no class information); with "none" the
-    series keep their units (static covariates and targets are still scaled).
+    UCR convention: level and scale of a series carry no class information); "window" does the
+    same and keeps each row's statistics on the split, so forecasts return to original units
+    (instance normalisation, as RevIN); with "none" the series keep their units (static
+    covariates and targets are still scaled).
 
     Args:
         mean, std: float arrays `(n_features,)`; std is never zero.
         static_mean, static_std: float arrays `(n_static,)`, or None.
         target_mean, target_std: floats, or None.
-        normalize: "series", "global" or "none". Defaults to "global" (runs saved before the option).
+        normalize: "series", "window", "global" or "none". Defaults to "global" (runs saved before the option).
     """
 
     mean: np.ndarray
@@ -151,7 +166,7 @@ class Standardizer:
 
         Args:
             split: SeriesSplit in original units.
-            normalize: "series", "global" or "none" (see the class docstring).
+            normalize: "series", "window", "global" or "none" (see the class docstring).
         """
         one_of("data.normalize", normalize, NORMALIZATIONS)
         if normalize == "global":
@@ -170,20 +185,34 @@ class Standardizer:
     def transform(self, split):
         """Returns a copy of `split` with everything scaled; padding stays zero."""
         series, future = split.series, split.future
-        if self.normalize == "series":
+        location = spread = None
+        if self.normalize in ("series", "window"):
             # The future is scaled by its own series' statistics, so the two stay comparable.
             mean, std = series_moments(series, split.mask)
             series, future = (series - mean) / std, (future - mean) / std
+            if self.normalize == "window":
+                location, spread = mean, std
         series = ((series - self.mean) / self.std).astype("float32")
         series[~split.mask] = 0.0
         future = ((future - self.mean) / self.std).astype("float32")
         static = None if split.static is None else ((split.static - self.static_mean) / self.static_std).astype("float32")
         targets = None if split.targets is None else ((split.targets - self.target_mean) / self.target_std).astype("float32")
-        return SeriesSplit(series, split.labels, future, split.lengths, targets, static)
+        return dataclasses.replace(
+            split, series=series, future=future, targets=targets, static=static, location=location, spread=spread
+        )
 
-    def inverse_transform(self, values):
-        """Maps scaled series values (last axis = features) back to the original units."""
-        return values * self.std + self.mean
+    def inverse_transform(self, values, split=None):
+        """Maps scaled series values (last axis = features) back to the original units.
+
+        Args:
+            values: array `(n, steps, n_features)` (or any array with features last, without `split`).
+            split: the scaled SeriesSplit the rows of `values` belong to; it carries each row's own
+                statistics under `normalize="window"`.
+        """
+        values = values * self.std + self.mean
+        if split is not None and split.location is not None:
+            values = values * split.spread + split.location
+        return values
 
     def inverse_transform_targets(self, values):
         """Maps scaled regression targets back to the original units."""
@@ -276,14 +305,15 @@ def check_finite(name, split):
             )
 
 
-def prepare_dataset(train, validation, test, *, n_classes, class_names=None, normalize="global"):
+def prepare_dataset(train, validation, test, *, n_classes, class_names=None, normalize="global", season_length=0):
     """Fits the scaler on `train`, scales every split and describes the result.
 
     Args:
         train, validation, test: SeriesSplit in original units.
         n_classes: int. Number of class labels (0 for unlabelled data).
         class_names: list of str, or None for "0", "1", ...
-        normalize: "series", "global" or "none": how series are scaled (see `Standardizer`).
+        normalize: "series", "window", "global" or "none": how series are scaled (see `Standardizer`).
+        season_length: int. The seasonal period baselines use (0: estimated per series).
 
     Returns:
         A SeriesDataset.
@@ -311,6 +341,7 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         variable_length=any(bool((s.lengths < s.series.shape[1]).any()) for s in splits.values()),
         n_static=0 if train.static is None else train.static.shape[1],
         has_targets=train.targets is not None,
+        season_length=season_length,
     )
     return SeriesDataset(
         train=scaler.transform(train),

@@ -11,14 +11,15 @@ import weakref
 import keras
 
 from zoo.data.pipeline import input_names
-from zoo.layers import AutoregressiveLoop, LastValidStep
+from zoo.layers import AutoregressiveLoop, LastValidStep, SeasonalNaive
 from zoo.models.inputs import series_inputs
 from zoo.models.recurrent import RecurrentOptions, find_recurrent_stack, input_features, recurrent_stack, run_recurrent_stack
+from zoo.errors import ZooError
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import one_of
 
-ENCODER, DECODER, PROJECTION = "encoder", "decoder", "decoder_projection"
+ENCODER, DECODER, PROJECTION, SEASONAL = "encoder", "decoder", "decoder_projection", "seasonal_naive"
 # Inference graphs of trained models, dropped with their model.
 _DECODING_MODELS = weakref.WeakKeyDictionary()
 
@@ -81,11 +82,16 @@ def decoding_model(model, horizon):
     """
     encoder, decoder = inference_models(model)
     inputs = dict(zip(input_names(encoder), encoder.inputs))
-    first_step = LastValidStep(name="last_valid_step")(
-        [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
-    )
+    series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
+    first_step = LastValidStep(name="last_valid_step")(series)
     states = encoder.outputs
-    forecast = AutoregressiveLoop(decoder, horizon, name="autoregressive_loop")([first_step, *states])
+    if SEASONAL in [layer.name for layer in model.layers]:  # the decoder corrects the seasonal naive forecast
+        seasonal = model.get_layer(SEASONAL)
+        offsets = SeasonalNaive(horizon, seasonal.season_length, name=SEASONAL)(series)
+        loop = AutoregressiveLoop(decoder, horizon, add_offsets=True, name="autoregressive_loop")
+        forecast = loop([first_step, offsets, *states])
+    else:
+        forecast = AutoregressiveLoop(decoder, horizon, name="autoregressive_loop")([first_step, *states])
     return keras.Model(inputs, forecast, name="seq2seq_autoregressive")
 
 
@@ -119,7 +125,7 @@ def serving_graph(model):
 @register_model(
     heads=("forecast",), recurrent=True, test_options={"units": 4}, forecaster=autoregressive_forecast, serving_model=serving_graph
 )
-def seq2seq(spec, *, head="forecast", **recurrent):
+def seq2seq(spec, *, head="forecast", seasonal_skip="auto", **recurrent):
     """Builds the teacher-forced training model.
 
     The encoder (`return_state=True`) returns per layer `[h, c]` (`[h]` for GRU); decoder layer i
@@ -129,6 +135,9 @@ def seq2seq(spec, *, head="forecast", **recurrent):
     Args:
         spec: DataSpec. Gives `timesteps`, `n_features` and `horizon`.
         head: must be "forecast"; seq2seq predicts the next `horizon` steps.
+        seasonal_skip: bool or "auto". Whether the decoder's outputs are added to the seasonal naive
+            forecast (each step's value one season earlier), so the decoder learns only corrections.
+            auto: on when the data states a season of 2 steps or more (`data=forecast`).
         **recurrent: the shared `RecurrentOptions`. `units` is the encoder's per direction;
             `num_layers` counts encoder and decoder layers each; `dropout` acts between stacked
             layers; `bidirectional` makes the encoder bidirectional.
@@ -141,8 +150,13 @@ def seq2seq(spec, *, head="forecast", **recurrent):
         "decoder_inputs": (batch, horizon, n_features)}` to `(batch, horizon, n_features)`.
     """
     one_of("head", head, ["forecast"])
+    one_of("seasonal_skip", seasonal_skip, ["auto", True, False])
     get_task(head).check_data(spec)
     options = RecurrentOptions(**recurrent)
+    if seasonal_skip == "auto":
+        seasonal_skip = spec.season_length >= 2
+    elif seasonal_skip and spec.season_length < 2:
+        raise ZooError("model.seasonal_skip=true needs data with a season of 2 steps or more: use data=forecast with data.season_length.")
     # === Layers ===
     encoder_layers = recurrent_stack(options, return_sequences=False, name=ENCODER)
     # The decoder is unidirectional and reads the encoder's states, both directions concatenated.
@@ -163,4 +177,9 @@ def seq2seq(spec, *, head="forecast", **recurrent):
     decoded = run_recurrent_stack(
         decoder_layers, inputs["decoder_inputs"], initial_states=encoded["layer_states"], dropout=options.dropout, name=DECODER
     )
-    return keras.Model(inputs, projection(decoded["output"]), name="seq2seq")
+    forecast = projection(decoded["output"])
+    if seasonal_skip:
+        series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
+        seasonal = SeasonalNaive(spec.horizon, spec.season_length, name=SEASONAL)(series)
+        forecast = keras.layers.Add(name="seasonal_correction")([seasonal, forecast])
+    return keras.Model(inputs, forecast, name="seq2seq")

@@ -122,10 +122,16 @@ class TrainedRun:
             )
 
     @property
+    def context_length(self):
+        """Steps a run trained on histories (`data=forecast`) reads before each forecast; None for other data."""
+        value = self.config.data.get("context_length")
+        return value if isinstance(value, int) else None
+
+    @property
     def feature_names(self):
         """Channel names: the run's CSV feature columns, else `feature_0`, `feature_1`, ..."""
-        names = self.config.data.get("feature_columns")
-        return list(names) if names and len(names) == self.n_features else [f"feature_{i}" for i in range(self.n_features)]
+        names = self.config.data.get("feature_columns") or self.config.data.get("value_columns")
+        return list(names) if names and not isinstance(names, str) and len(names) == self.n_features else [f"feature_{i}" for i in range(self.n_features)]
 
     def predict(self, series, lengths=None, static=None, batch_size=256):
         """Predicts new series in original units, with the run's scaling, padding, mask and static covariates.
@@ -139,14 +145,18 @@ class TrainedRun:
 
         Returns:
             Dict of arrays with one row per series: `class` and `probabilities` (classify),
-            `forecast` `(n, horizon, n_features)` (forecast) or `value` `(n,)` (regress).
+            `forecast` `(n, horizon, n_features)` (forecast) or `value` `(n,)` (regress). A run
+            trained on histories (`data=forecast`) forecasts the `horizon` steps after each series'
+            end from its last `data.context_length` steps, so whole histories may be passed.
         """
         split = self.scaler.transform(self.prepare(series, lengths, static))
-        return self.report.outputs(predict(self.model, split, batch_size), self.scaler, self.classes)
+        return self.report.outputs(predict(self.model, split, batch_size), self.scaler, self.classes, split)
 
     def prepare(self, series, lengths=None, static=None):
         """Checks new series against the run's input contract and pads them; returns an unscaled SeriesSplit."""
         rows = _as_rows(series, lengths, self.n_features)
+        if self.context_length:
+            rows = [row[-self.context_length :] for row in rows]
         count = len(rows)
         longest = max(len(row) for row in rows)
         steps = self.timesteps or longest

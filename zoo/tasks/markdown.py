@@ -28,10 +28,9 @@ def classification_markdown(report):
 
 def forecast_markdown(report):
     """Returns the forecast report as Markdown: overall scores, then MAE per horizon step."""
-    methods = ("model", "naive", "seasonal_naive")
-    overall = [
-        [method, *(f"{report[method][key]:.4f}" for key in ("mae", "rmse", "smape", "mase"))] for method in methods
-    ]
+    methods = [method for method in ("model", "naive", "seasonal_naive", "naive2") if method in report]
+    keys = ["mae", "rmse", "smape", "mase"] + (["owa"] if "owa" in report["model"] else [])
+    overall = [[method, *(f"{report[method][key]:.4f}" for key in keys)] for method in methods]
     steps = len(report["model"]["per_step"]["mae"])
     per_step = [
         [step + 1, *(f"{report[method]['per_step']['mae'][step]:.4f}" for method in methods)] for step in range(steps)
@@ -42,13 +41,24 @@ def forecast_markdown(report):
         else "The model beats the naive last-value forecast."
     )
     seasons = report["seasons"]
+    if report.get("mase_scale") == "per series (M4)":
+        scales = (
+            f"Seasonal naive repeats each series' last period ({seasons['median']:g} steps). sMAPE, MASE and OWA "
+            "follow the M4 competition: MASE divides each series' MAE by its whole history's seasonal naive MAE, "
+            "OWA averages sMAPE and MASE relative to Naive2 (seasonally adjusted last value)."
+        )
+    else:
+        scales = (
+            f"Seasonal naive repeats each series' last period (estimated per series by autocorrelation: "
+            f"median {seasons['median']:g}, range {seasons['min']}-{seasons['max']} steps). "
+            "MASE divides MAE by the training series' one-step naive MAE."
+        )
+    headers = ["forecast", "MAE", "RMSE", "sMAPE %", "MASE"] + (["OWA"] if "owa" in keys else [])
     return "\n\n".join(
         [
             verdict,
-            markdown_table(["forecast", "MAE", "RMSE", "sMAPE %", "MASE"], overall),
-            f"Seasonal naive repeats each series' last period (estimated per series by autocorrelation: "
-            f"median {seasons['median']:g}, range {seasons['min']}-{seasons['max']} steps). "
-            "MASE divides MAE by the training series' one-step naive MAE.",
+            markdown_table(headers, overall),
+            scales,
             "MAE per horizon step:",
             markdown_table(["step", *methods], per_step),
         ]

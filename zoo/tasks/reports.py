@@ -20,8 +20,8 @@ from zoo.tasks.scores import (
     estimate_seasons,
     forecast_report,
     mase_scale,
-    naive_forecast,
     regression_report,
+    seasonal_naive_forecast,
 )
 
 
@@ -63,13 +63,14 @@ class Report:
         """One line for the training log about the scores in original units, or None."""
         return None
 
-    def outputs(self, predictions, scaler, classes):
+    def outputs(self, predictions, scaler, classes, split=None):
         """Turns the model's outputs for new series into what a user reads, in original units.
 
         Args:
             predictions: the model's output array.
             scaler: the run's Standardizer.
             classes: the run's class names by index.
+            split: the scaled SeriesSplit predicted (its rows' own scaling under `normalize="window"`).
 
         Returns:
             Dict from name to array, one row per series.
@@ -98,7 +99,7 @@ class ClassifyReport(Report):
     def summary_scalars(self, scores, prefix="eval"):
         return {f"{prefix}/test_macro_f1": scores["macro_f1"]}
 
-    def outputs(self, predictions, scaler, classes):
+    def outputs(self, predictions, scaler, classes, split=None):
         return {"class": np.asarray(classes, dtype=object)[predictions.argmax(axis=1)], "probabilities": predictions}
 
     def columns(self, outputs, classes, feature_names):
@@ -123,37 +124,45 @@ class ForecastReport(Report):
         """Scores forecasts of a split in original units, next to the naive and seasonal-naive baselines.
 
         Returns:
-            `(scores, predictions)`: `scores.forecast_report` plus `decoding` ("autoregressive" or
-            "direct"), and the `(n, horizon, n_features)` forecasts in original units.
+            `(scores, predictions, seasons)`: `scores.forecast_report` plus `decoding` ("autoregressive"
+            or "direct"), the `(n, horizon, n_features)` forecasts in original units, and the seasonal
+            period of each row.
         """
         split = dataset.split(split_name)
         scaler = dataset.scaler
-        history = scaler.inverse_transform(split.series)
-        predictions = scaler.inverse_transform(predict(model, split, batch_size))
+        history = scaler.inverse_transform(split.series, split)
+        predictions = scaler.inverse_transform(predict(model, split, batch_size), split)
+        seasons = (
+            np.full(len(split), dataset.spec.season_length)
+            if dataset.spec.season_length
+            else estimate_seasons(history, split.lengths)
+        )
         scores = forecast_report(
-            scaler.inverse_transform(split.future),
+            scaler.inverse_transform(split.future, split),
             predictions,
             history,
             split.lengths,
-            scale=mase_scale(scaler.inverse_transform(dataset.train.series), dataset.train.lengths),
-            seasons=estimate_seasons(history, split.lengths),
+            scale=mase_scale(scaler.inverse_transform(dataset.train.series, dataset.train), dataset.train.lengths),
+            seasons=seasons,
+            season_error=split.season_error,
+            naive2=split.naive2,
         )
         scores["decoding"] = model_info(model.name).decoding
-        return scores, predictions
+        return scores, predictions, seasons
 
     def final_scores(self, model, dataset, batch_size):
         return {self.report_key: self.score(model, dataset, batch_size)[0]}
 
     def evaluate(self, model, dataset, class_names, batch_size, eval_dir):
-        scores, predictions = self.score(model, dataset, batch_size)
+        scores, predictions, seasons = self.score(model, dataset, batch_size)
         split, scaler = dataset.test, dataset.scaler
-        history = scaler.inverse_transform(split.series)
+        history = scaler.inverse_transform(split.series, split)
         figure = forecast_figure(
             history,
             split.lengths,
-            scaler.inverse_transform(split.future),
+            scaler.inverse_transform(split.future, split),
             predictions,
-            naive_forecast(history, split.lengths, split.future.shape[1]),
+            seasonal_naive_forecast(history, split.lengths, split.future.shape[1], seasons),
             eval_dir / "forecasts.png",
         )
         sections = [f"Decoding: {scores['decoding']}. Units: original.", forecast_markdown(scores)]
@@ -162,8 +171,9 @@ class ForecastReport(Report):
     def summary_scalars(self, scores, prefix="eval"):
         return {
             f"{prefix}/{method}_{key}": scores[method][key]
-            for method in ("model", "naive", "seasonal_naive")
-            for key in ("mae", "rmse", "smape", "mase")
+            for method in ("model", "naive", "seasonal_naive", "naive2")
+            for key in ("mae", "rmse", "smape", "mase", "owa")
+            if key in scores.get(method, {})
         }
 
     def headline(self, metrics, evaluation):
@@ -171,10 +181,12 @@ class ForecastReport(Report):
         if self.report_key in metrics:
             values["forecast_mae"] = metrics[self.report_key]["model"]["mae"]
             values["naive_mae"] = metrics[self.report_key]["naive"]["mae"]
+            if "owa" in metrics[self.report_key]["model"]:
+                values["forecast_owa"] = metrics[self.report_key]["model"]["owa"]
         return values
 
-    def outputs(self, predictions, scaler, classes):
-        return {"forecast": scaler.inverse_transform(predictions)}
+    def outputs(self, predictions, scaler, classes, split=None):
+        return {"forecast": scaler.inverse_transform(predictions, split)}
 
     def columns(self, outputs, classes, feature_names):
         forecast = outputs["forecast"]
@@ -183,10 +195,17 @@ class ForecastReport(Report):
 
     def log_line(self, metrics):
         scores = metrics[self.report_key]
-        return (
+        line = (
             f"Test forecast in original units ({scores['decoding']}): MAE {scores['model']['mae']:.4f}, "
             f"naive MAE {scores['naive']['mae']:.4f}"
         )
+        if "owa" in scores["model"]:
+            model, seasonal = scores["model"], scores["seasonal_naive"]
+            line += (
+                f"; sMAPE {model['smape']:.3f}, MASE {model['mase']:.3f}, OWA {model['owa']:.3f} "
+                f"(seasonal naive {seasonal['smape']:.3f} / {seasonal['mase']:.3f} / {seasonal['owa']:.3f})"
+            )
+        return line
 
 
 class RegressReport(Report):
@@ -217,7 +236,7 @@ class RegressReport(Report):
     def summary_scalars(self, scores, prefix="eval"):
         return {f"{prefix}/model_mae": scores["model"]["mae"], f"{prefix}/model_rmse": scores["model"]["rmse"]}
 
-    def outputs(self, predictions, scaler, classes):
+    def outputs(self, predictions, scaler, classes, split=None):
         return {"value": scaler.inverse_transform_targets(predictions[:, 0])}
 
     def columns(self, outputs, classes, feature_names):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from zoo.data.pipeline import last_valid_values
+from zoo.tasks.baselines import m4_scores
 
 
 def _safe_divide(numerator, denominator):
@@ -112,7 +113,7 @@ def mase_scale(train_series, train_lengths):
     return float(differences[valid].mean())
 
 
-def forecast_report(truth, predicted, history, lengths, *, scale, seasons):
+def forecast_report(truth, predicted, history, lengths, *, scale, seasons, season_error=None, naive2=None):
     """Scores a forecast and the naive and seasonal-naive baselines on the same windows.
 
     Args:
@@ -121,17 +122,30 @@ def forecast_report(truth, predicted, history, lengths, *, scale, seasons):
         lengths: `(n,)` valid steps of `history`.
         scale: float. MASE denominator (`mase_scale` of the training split).
         seasons: int array `(n,)` of periods for the seasonal naive baseline.
+        season_error: `(n,)` or None. Each row's whole-history seasonal naive MAE: with it, MASE is
+            scored per series as the M4 competition does, and OWA against `naive2` is added.
+        naive2: `(n, horizon, features)` or None. The M4 Naive2 forecast, scored as a fourth method.
 
     Returns:
-        Dict with `model`, `naive` and `seasonal_naive` scores and `worse_than_naive`.
+        Dict with `model`, `naive` and `seasonal_naive` scores (and `naive2`, with `owa` in each,
+        when given), `seasons`, `mase_scale` (which MASE) and `worse_than_naive`.
     """
     horizon = truth.shape[1]
-    report = {
-        "model": _scores(truth, predicted, scale),
-        "naive": _scores(truth, naive_forecast(history, lengths, horizon), scale),
-        "seasonal_naive": _scores(truth, seasonal_naive_forecast(history, lengths, horizon, seasons), scale),
-        "seasons": {"median": float(np.median(seasons)), "min": int(seasons.min()), "max": int(seasons.max())},
+    forecasts = {
+        "model": predicted,
+        "naive": naive_forecast(history, lengths, horizon),
+        "seasonal_naive": seasonal_naive_forecast(history, lengths, horizon, seasons),
     }
+    if naive2 is not None:
+        forecasts["naive2"] = naive2
+    report = {method: _scores(truth, values, scale) for method, values in forecasts.items()}
+    if season_error is not None:
+        for method, values in forecasts.items():
+            m4 = m4_scores(truth, values, season_error, naive2 if naive2 is not None else forecasts["naive"])
+            report[method].update(smape=m4["smape"], mase=m4["mase"], owa=m4["owa"])
+            report[method]["per_step"].update(m4["per_step"])
+    report["mase_scale"] = "per series (M4)" if season_error is not None else "training one-step naive"
+    report["seasons"] = {"median": float(np.median(seasons)), "min": int(seasons.min()), "max": int(seasons.max())}
     report["worse_than_naive"] = report["model"]["mae"] > report["naive"]["mae"]
     return report
 

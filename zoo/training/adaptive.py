@@ -155,6 +155,10 @@ def adapt_to_data(cfg, dataset):
     """
     trainer, n_train = cfg.trainer, len(dataset.train)
     lines = []
+    for key, value in (dataset.resolved or {}).items():
+        if is_auto(cfg.data.get(key)):
+            cfg.data[key] = value
+            lines.append(f"data.{key}={value} (the data's rule, zoo.data.windows)")
     if is_auto(trainer.batch_size):
         trainer.batch_size = batch_size_for(n_train)
         lines.append(f"trainer.batch_size={trainer.batch_size} (a tenth of {n_train} training series, within [8, 64])")
