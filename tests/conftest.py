@@ -26,6 +26,7 @@ EXAMPLE_DATA = {
         "data.static_columns=[sensor_gain]",
     ],
     "npz": [f"data.train_path={EXAMPLES / 'tiny.npz'}"],
+    "forecast": [f"data.train_path={EXAMPLES / 'tiny_monthly.csv'}", "data.horizon=12"],
 }
 
 

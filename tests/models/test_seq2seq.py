@@ -1,5 +1,7 @@
 """seq2seq: states handed from encoder to decoder, and inference models rebuilt from the trained layers."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from model_checks import check_model, toy_dataset
 from zoo import ZooError, create_model
 from zoo.data.pipeline import last_valid_step, model_inputs, teacher_inputs
 from zoo.inference import predict
+from zoo.layers import AutoregressiveLoop
 from zoo.models.seq2seq import (
     autoregressive_forecast,
     inference_models,
@@ -139,3 +142,66 @@ def test_the_decoding_model_saves_and_reloads(dataset, tmp_path):
     decoding.save(tmp_path / "decoding.keras")
     reloaded = keras.saving.load_model(tmp_path / "decoding.keras", safe_mode=True)
     np.testing.assert_array_equal(reloaded.predict(inputs, verbose=0), decoding.predict(inputs, verbose=0))
+
+
+def history_spec(dataset, season_length=2):
+    """The toy data's spec as data=forecast describes windows of histories."""
+    return dataclasses.replace(dataset.spec, from_histories=True, season_length=season_length)
+
+
+def layers_by_name(model):
+    """Every layer with weights, nested decoding loops included, by name."""
+    found = {}
+    for layer in model.layers:
+        if isinstance(layer, AutoregressiveLoop):
+            found.update(layers_by_name(layer.decoder))
+        elif layer.weights:
+            found[layer.name] = layer
+    return found
+
+
+@pytest.mark.parametrize("seasonal_skip", [False, True])
+def test_free_running_training_is_the_teacher_forced_models_decoding_loop(dataset, seasonal_skip):
+    spec = history_spec(dataset)
+    free = create_model("seq2seq", spec, units=5, seasonal_skip=seasonal_skip)
+    assert "decoder_inputs" not in [tensor.name for tensor in free.inputs]  # decoder_training=auto: free-running
+    teacher = create_model("seq2seq", spec, units=5, seasonal_skip=seasonal_skip, decoder_training="teacher_forcing")
+    for name, layer in layers_by_name(teacher).items():
+        layer.set_weights(layers_by_name(free)[name].get_weights())
+    inputs = {"series": dataset.test.series}
+    np.testing.assert_allclose(free.predict(inputs, verbose=0), autoregressive_forecast(teacher, inputs, spec.horizon), atol=1e-5)
+    np.testing.assert_allclose(predict(free, dataset.test), free.predict(inputs, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("decoder_training", ["teacher_forcing", "free_running"])
+def test_the_seasonal_skip_makes_a_silent_decoder_forecast_the_seasonal_naive(dataset, decoder_training):
+    model = create_model("seq2seq", history_spec(dataset, season_length=2), units=5, decoder_training=decoder_training)
+    projection = layers_by_name(model)["decoder_projection"]
+    projection.set_weights([np.zeros_like(weight) for weight in projection.get_weights()])
+    series = dataset.test.series
+    forecast = predict(model, dataset.test)
+    steps = series.shape[1] - 2 + np.arange(forecast.shape[1]) % 2  # the last two steps, repeated
+    np.testing.assert_allclose(forecast, series[:, steps], atol=1e-6)
+
+
+def test_a_free_running_model_saves_reloads_and_serves_itself(dataset, tmp_path):
+    from zoo.models.seq2seq import serving_graph
+
+    model = create_model("seq2seq", history_spec(dataset), units=5)
+    model.save(tmp_path / "free.keras")
+    reloaded = keras.saving.load_model(tmp_path / "free.keras", safe_mode=True)
+    inputs = {"series": dataset.test.series}
+    np.testing.assert_array_equal(reloaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+    assert serving_graph(reloaded) is reloaded
+
+
+def test_a_seasonal_skip_without_a_season_is_refused(dataset):
+    with pytest.raises(ZooError, match="model.seasonal_skip=true needs data with a season of 2 steps or more"):
+        create_model("seq2seq", dataset.spec, seasonal_skip=True)
+
+
+def test_forecasts_of_histories_train_on_mae_and_others_on_mse(dataset):
+    from zoo.tasks import get_task
+
+    assert get_task("forecast").compile_arguments(dataset.spec)["loss"] == "mse"
+    assert get_task("forecast").compile_arguments(history_spec(dataset))["loss"] == "mae"

@@ -23,6 +23,8 @@ class DataSpec:
         n_static: int. Static (per-series, time-invariant) features.
         has_targets: bool. Whether each series carries a regression target.
         season_length: int. The data's seasonal period for the seasonal baselines (0: estimated per series).
+        from_histories: bool. Whether rows are windows cut from histories (`data=forecast`): scored per
+            series as M4 does, and forecasters follow their rules for such data (see `ForecastTask`).
     """
 
     timesteps: int
@@ -33,6 +35,7 @@ class DataSpec:
     n_static: int = 0
     has_targets: bool = False
     season_length: int = 0
+    from_histories: bool = False
 
 
 @dataclasses.dataclass
@@ -305,7 +308,7 @@ def check_finite(name, split):
             )
 
 
-def prepare_dataset(train, validation, test, *, n_classes, class_names=None, normalize="global", season_length=0):
+def prepare_dataset(train, validation, test, *, n_classes, class_names=None, normalize="global", season_length=0, from_histories=False):
     """Fits the scaler on `train`, scales every split and describes the result.
 
     Args:
@@ -314,6 +317,7 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         class_names: list of str, or None for "0", "1", ...
         normalize: "series", "window", "global" or "none": how series are scaled (see `Standardizer`).
         season_length: int. The seasonal period baselines use (0: estimated per series).
+        from_histories: bool. Rows are windows cut from histories (`DataSpec.from_histories`).
 
     Returns:
         A SeriesDataset.
@@ -342,6 +346,7 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         n_static=0 if train.static is None else train.static.shape[1],
         has_targets=train.targets is not None,
         season_length=season_length,
+        from_histories=from_histories,
     )
     return SeriesDataset(
         train=scaler.transform(train),

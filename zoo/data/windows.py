@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 # The context covers this many seasons, or this many horizons, whichever is longer ...
-CONTEXT_SEASONS, CONTEXT_HORIZONS = 4, 2
+CONTEXT_SEASONS, CONTEXT_HORIZONS = 4, 3
 # ... and at most this many steps: an LSTM's cost grows with it, and a few seasons carry the pattern.
 LONGEST_AUTO_CONTEXT = 512
 # Windows drawn per epoch's pool in all, spread evenly over the series (at least one per series).
@@ -31,7 +31,7 @@ WINDOW_POOL = 32_000
 
 
 def context_length_for(horizon, season_length):
-    """Returns `max(4 * season_length, 2 * horizon)`, at most 512: the `context_length` of `auto`."""
+    """Returns `max(4 * season_length, 3 * horizon)`, at most 512: the `context_length` of `auto`."""
     return min(LONGEST_AUTO_CONTEXT, max(CONTEXT_SEASONS * season_length, CONTEXT_HORIZONS * horizon))
 
 
@@ -174,7 +174,9 @@ def forecast_dataset(
         f"{raw.source}: {len(histories)} histories, {len(train)} training windows of {context_length} + {horizon} steps, "
         f"season {season_length}."
     )
-    dataset = prepare_dataset(train, validation, test_split, n_classes=0, normalize=normalize, season_length=season_length)
+    dataset = prepare_dataset(
+        train, validation, test_split, n_classes=0, normalize=normalize, season_length=season_length, from_histories=True
+    )
     dataset.resolved = {"context_length": context_length, "season_length": season_length, "windows_per_series": windows_per_series}
     return dataset
 

@@ -51,8 +51,12 @@ def inference_models(model):
             encoder_states += list(layer.output[1:])
     encoder = keras.Model(encoder_inputs, encoder_states, name="seq2seq_encoder")
 
-    n_features = projection.units
-    step = keras.Input((1, n_features), name="decoder_step")
+    return encoder, step_decoder(decoder_layers, projection)
+
+
+def step_decoder(decoder_layers, projection, dropout=0.0):
+    """A one-step decoder from the decoder's layers: `[step (batch, 1, n_features), *states]` to `[prediction, *new_states]`."""
+    step = keras.Input((1, projection.units), name="decoder_step")
     states_per_layer = 2 if isinstance(decoder_layers[0], keras.layers.LSTM) else 1
     state_inputs = [
         keras.Input((layer.cell.units,), name=f"decoder_state_{index}_{kind}")
@@ -60,10 +64,9 @@ def inference_models(model):
         for kind in ("h", "c")[:states_per_layer]
     ]
     grouped = [state_inputs[i : i + states_per_layer] for i in range(0, len(state_inputs), states_per_layer)]
-    decoded = run_recurrent_stack(decoder_layers, step, initial_states=grouped)
+    decoded = run_recurrent_stack(decoder_layers, step, initial_states=grouped, dropout=dropout, name=DECODER)
     new_states = [state for states in decoded["layer_states"] for state in states]
-    decoder = keras.Model([step, *state_inputs], [projection(decoded["output"]), *new_states], name="seq2seq_decoder_step")
-    return encoder, decoder
+    return keras.Model([step, *state_inputs], [projection(decoded["output"]), *new_states], name="seq2seq_decoder_step")
 
 
 def decoding_model(model, horizon):
@@ -108,6 +111,8 @@ def autoregressive_forecast(model, inputs, horizon, batch_size=256):
     Returns:
         Array `(n, horizon, n_features)`.
     """
+    if "decoder_inputs" not in input_names(model):  # trained free-running: the model is its own decoding loop
+        return model.predict({name: inputs[name] for name in input_names(model)}, batch_size=batch_size, verbose=0)
     # Built and traced once per trained model and horizon, then reused: building costs more than decoding.
     cached = _DECODING_MODELS.setdefault(model, {})
     if horizon not in cached:
@@ -119,13 +124,15 @@ def autoregressive_forecast(model, inputs, horizon, batch_size=256):
 
 def serving_graph(model):
     """The whole autoregressive inference graph of a trained seq2seq model, for serving (no Python loop)."""
+    if "decoder_inputs" not in input_names(model):  # trained free-running: already that graph
+        return model
     return decoding_model(model, horizon=model.outputs[0].shape[1])
 
 
 @register_model(
     heads=("forecast",), recurrent=True, test_options={"units": 4}, forecaster=autoregressive_forecast, serving_model=serving_graph
 )
-def seq2seq(spec, *, head="forecast", seasonal_skip="auto", **recurrent):
+def seq2seq(spec, *, head="forecast", seasonal_skip="auto", decoder_training="auto", **recurrent):
     """Builds the teacher-forced training model.
 
     The encoder (`return_state=True`) returns per layer `[h, c]` (`[h]` for GRU); decoder layer i
@@ -138,6 +145,10 @@ def seq2seq(spec, *, head="forecast", seasonal_skip="auto", **recurrent):
         seasonal_skip: bool or "auto". Whether the decoder's outputs are added to the seasonal naive
             forecast (each step's value one season earlier), so the decoder learns only corrections.
             auto: on when the data states a season of 2 steps or more (`data=forecast`).
+        decoder_training: "teacher_forcing" (the decoder reads the true previous values; inference
+            then feeds it its own), "free_running" (training runs the autoregressive loop itself, so
+            it learns from its own predictions, as at inference) or "auto": free-running on windows of
+            histories (`data=forecast`), where horizons are long, teacher forcing otherwise.
         **recurrent: the shared `RecurrentOptions`. `units` is the encoder's per direction;
             `num_layers` counts encoder and decoder layers each; `dropout` acts between stacked
             layers; `bidirectional` makes the encoder bidirectional.
@@ -147,12 +158,16 @@ def seq2seq(spec, *, head="forecast", seasonal_skip="auto", **recurrent):
 
     Returns:
         A `keras.Model` named "seq2seq" mapping `{"series": (batch, timesteps, n_features),
-        "decoder_inputs": (batch, horizon, n_features)}` to `(batch, horizon, n_features)`.
+        "decoder_inputs": (batch, horizon, n_features)}` to `(batch, horizon, n_features)`; trained
+        free-running it has no `decoder_inputs` and is its own autoregressive decoding graph.
     """
     one_of("head", head, ["forecast"])
     one_of("seasonal_skip", seasonal_skip, ["auto", True, False])
     get_task(head).check_data(spec)
     options = RecurrentOptions(**recurrent)
+    one_of("decoder_training", decoder_training, ["auto", "teacher_forcing", "free_running"])
+    if decoder_training == "auto":
+        decoder_training = "free_running" if spec.from_histories else "teacher_forcing"
     if seasonal_skip == "auto":
         seasonal_skip = spec.season_length >= 2
     elif seasonal_skip and spec.season_length < 2:
@@ -169,17 +184,24 @@ def seq2seq(spec, *, head="forecast", seasonal_skip="auto", **recurrent):
     # === Functional Model ===
     inputs = series_inputs(spec)
     x, mask, initial_state = input_features(inputs, options)
-    inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
     initial_states = None if initial_state is None else [initial_state] + [None] * (options.num_layers - 1)
     encoded = run_recurrent_stack(
         encoder_layers, x, mask=mask, initial_states=initial_states, dropout=options.dropout, name=ENCODER
     )
+    series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
+    seasonal = SeasonalNaive(spec.horizon, spec.season_length, name=SEASONAL)(series) if seasonal_skip else None
+    if decoder_training == "free_running":
+        decoder = step_decoder(decoder_layers, projection, dropout=options.dropout)
+        first_step = LastValidStep(name="last_valid_step")(series)
+        states = [state for layer_states in encoded["layer_states"] for state in layer_states]
+        offsets = [] if seasonal is None else [seasonal]
+        loop = AutoregressiveLoop(decoder, spec.horizon, add_offsets=seasonal is not None, name="autoregressive_loop")
+        return keras.Model(inputs, loop([first_step, *offsets, *states]), name="seq2seq")
+    inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
     decoded = run_recurrent_stack(
         decoder_layers, inputs["decoder_inputs"], initial_states=encoded["layer_states"], dropout=options.dropout, name=DECODER
     )
     forecast = projection(decoded["output"])
-    if seasonal_skip:
-        series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
-        seasonal = SeasonalNaive(spec.horizon, spec.season_length, name=SEASONAL)(series)
+    if seasonal is not None:
         forecast = keras.layers.Add(name="seasonal_correction")([seasonal, forecast])
     return keras.Model(inputs, forecast, name="seq2seq")

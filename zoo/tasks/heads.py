@@ -47,8 +47,8 @@ class Task:
     def _output_layer(self, features, spec):
         raise NotImplementedError
 
-    def compile_arguments(self):
-        """Returns the `loss` and `metrics` for `model.compile`."""
+    def compile_arguments(self, spec=None):
+        """Returns the `loss` and `metrics` for `model.compile` on data described by `spec` (a DataSpec, or None)."""
         return {"loss": self.loss, "metrics": list(self.metrics)}
 
     def targets(self, split):
@@ -79,11 +79,21 @@ class ClassifyTask(Task):
 
 
 class ForecastTask(Task):
-    """The next `horizon x features` values; trained with MSE, scored in original units against naive baselines."""
+    """The next `horizon x features` values; trained with MSE, scored in original units against naive baselines.
+
+    On windows of histories (`data=forecast`) it trains with MAE instead: each window is scaled by its
+    own context, so MAE there is a scale-free absolute error, the kind sMAPE and MASE score.
+    """
 
     name = "forecast"
     loss = "mse"
     metrics = ("mae",)
+
+    def compile_arguments(self, spec=None):
+        arguments = super().compile_arguments(spec)
+        if spec is not None and spec.from_histories:
+            arguments["loss"] = "mae"
+        return arguments
 
     def check_data(self, spec):
         if spec.horizon < 1:

@@ -196,7 +196,7 @@ def build_and_compile_model(cfg, spec, task):
         jit_compile=cfg.trainer.jit_compile,
         optimizer=build_optimizer(cfg.trainer),
         steps_per_execution=cfg.trainer.steps_per_execution,
-        **task.compile_arguments(),
+        **task.compile_arguments(spec),
     )
     return model
 
