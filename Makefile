@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test test-fast bench bench-real clean
+.PHONY: train test test-fast bench bench-real bench-forecast clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(VENV)/.installed
 UCR ?= ../shared/datasets/ucr
 bench-real: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench_real $(UCR) $(ARGS)
+
+# Every forecaster, default config, on M4 Hourly (a folder of <set>-train.csv/<set>-test.csv pairs or .tsf files).
+M4 ?= ../shared/datasets/m4
+bench-forecast: $(VENV)/.installed
+	$(BIN)/python -m zoo.bench_forecast $(M4) $(ARGS)
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

@@ -24,7 +24,7 @@ def test_forecast_figure_labels_time_steps_and_original_units(drawn):
     first, second = figure.axes
     assert labels(first) == ("test series 0, feature 1", "time step", "feature 1 (original units)")
     assert labels(second)[0] == "test series 1, feature 1"
-    assert [text.get_text() for text in first.get_legend().get_texts()] == ["history", "truth", "forecast", "naive"]
+    assert [text.get_text() for text in first.get_legend().get_texts()] == ["history", "truth", "forecast", "seasonal naive"]
 
 
 def test_attention_figure_labels_both_panels_and_names_each_feature(drawn):

@@ -35,6 +35,7 @@ NOT_RUN = {
     "python -m zoo.compare <sweep or runs>": "a syntax summary; its concrete form is run",
     "make bench": "a full-size benchmark (minutes, figures only); tests/test_bench.py runs its code on small sizes",
     "make bench-real": "over an hour of training on real sets; tests/test_bench_real.py runs its code on a tiny folder",
+    "make bench-forecast": "every forecaster on M4 Hourly, about half an hour; tests/test_bench_forecast.py runs its code on a tiny folder",
 }
 # A command starts with a program the README uses, or with an environment assignment before one (KERAS_BACKEND=jax python ...).
 COMMAND_START = re.compile(r"^([A-Z_]+=\S+\s+)*((python|make|tensorboard|pytest|source|srun)\s|\.venv/bin/)")
@@ -59,6 +60,7 @@ COMMANDS = markdown_commands(ROOT / "README.md")
 TINY_TS = "python train.py data=ts data.train_path=data/examples/tiny_TRAIN.ts data.test_path=data/examples/tiny_TEST.ts"
 LONG_RUN = "python train.py data.n_samples=10000 trainer.epochs=3 hydra.run.dir=outputs/long_run"
 RESUME = "python train.py resume=outputs/long_run"
+MONTHLY = "python train.py data=forecast data.train_path=data/examples/tiny_monthly.csv data.horizon=12 hydra.run.dir=outputs/monthly"
 
 
 def shell_environment():
@@ -262,6 +264,22 @@ def check_long_run_then_resume(copy, command):
     assert metrics["epochs_run"] == 3 and metrics["test"]["accuracy"] > 0.5, metrics
 
 
+def check_monthly(copy, command):
+    run(copy, command)
+    scores = metrics_of(copy / "outputs/monthly")["forecast"]
+    assert scores["model"]["mase"] < scores["seasonal_naive"]["mase"], scores  # the bar for one long series
+    assert saved_config(copy / "outputs/monthly").data.season_length == 12  # auto, from the monthly dates
+
+
+def check_monthly_predict(copy, command):
+    run(copy, f"{MONTHLY} trainer.steps=200")
+    run(copy, command)
+    with open(copy / "outputs/monthly/predictions/tiny_monthly.csv.csv") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["id", "forecast_start", *(f"step_{h}" for h in range(1, 13))]
+    assert rows[1][1] == "2025-01-01" and len(rows) == 2
+
+
 def check_jax(copy, command):
     run(copy, command)
     (run_dir,) = finished_runs(copy)
@@ -284,6 +302,8 @@ CHECKS = {
     "python train.py data=npz data.train_path=data/examples/tiny.npz": check_file_run,
     "python -m zoo.predict run_dir=outputs/tiny_ts input=data/examples/tiny_TEST.ts": check_predict,
     "python -m zoo.export run_dir=outputs/tiny_ts format=onnx": check_export,
+    MONTHLY: check_monthly,
+    "python -m zoo.predict run_dir=outputs/monthly input=data/examples/tiny_monthly.csv": check_monthly_predict,
     LONG_RUN: check_long_run_then_resume,
     RESUME: None,  # checked by check_long_run_then_resume, which needs the run it continues
     "KERAS_BACKEND=jax python train.py model=attention trainer.epochs=2": check_jax,

@@ -93,7 +93,7 @@ def prediction_table(raw, run, outputs, starts=None):
     """Returns the CSV text: an `id` column, then `forecast_start` where `starts` dates the first forecast step, then the task's columns."""
     header, values = run.report.columns(outputs, run.classes, run.feature_names)
     if run.context_length and run.n_features == 1:  # one channel: step_<h>, as a forecaster reads it
-        header = [name.rsplit("_", 1)[0] if name.startswith("step_") else name for name in header]
+        header = [name.removesuffix(f"_{run.feature_names[0]}") for name in header]
     ids = raw.ids or [str(index) for index in range(len(raw.series))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

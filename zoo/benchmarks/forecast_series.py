@@ -60,7 +60,7 @@ def read_readme(folder):
     return (int(season.group(1)) if season else None), rows
 
 
-def test_horizon(test):
+def horizon_of_test_file(test):
     """The steps each test series holds (the shortest), read from the test file."""
     return min(len(values) for values in read_histories(test).raw.series)
 
@@ -120,7 +120,7 @@ def main(argv=None):
         if args.horizon is None and test is None:
             notes.append(f"{name}: a .tsf set needs --horizon; skipped.")
             continue
-        horizon = args.horizon or test_horizon(test)
+        horizon = args.horizon or horizon_of_test_file(test)
         seasonal = None
         for model in args.models:
             run_dir = output / name / model

@@ -195,6 +195,7 @@ class Standardizer:
             series, future = (series - mean) / std, (future - mean) / std
             if self.normalize == "window":
                 location, spread = mean, std
+
         series = ((series - self.mean) / self.std).astype("float32")
         series[~split.mask] = 0.0
         future = ((future - self.mean) / self.std).astype("float32")

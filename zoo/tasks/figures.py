@@ -34,8 +34,8 @@ def confusion_matrix_figure(confusion, class_names, path):
     return _save(figure, path)
 
 
-def forecast_figure(history, lengths, truth, forecast, naive, path, count=6, feature=0):
-    """Draws a grid of test series: history, truth, model forecast and naive forecast. Returns `path`."""
+def forecast_figure(history, lengths, truth, forecast, baseline, path, count=6, feature=0, baseline_name="seasonal naive"):
+    """Draws a grid of test series: history, truth, model forecast and a baseline forecast. Returns `path`."""
     count = min(count, len(history))
     columns = 2 if count > 1 else 1
     rows = int(np.ceil(count / columns))
@@ -49,7 +49,7 @@ def forecast_figure(history, lengths, truth, forecast, naive, path, count=6, fea
         axis.plot(np.arange(length), history[index, :length, feature], color="0.4", label="history")
         axis.plot(future_steps, truth[index, :, feature], color="black", marker=".", label="truth")
         axis.plot(future_steps, forecast[index, :, feature], color="tab:red", marker=".", label="forecast")
-        axis.plot(future_steps, naive[index, :, feature], color="tab:blue", linestyle="--", label="naive")
+        axis.plot(future_steps, baseline[index, :, feature], color="tab:blue", linestyle="--", label=baseline_name)
         axis.set_title(f"test series {index}, feature {feature}")
         axis.set_xlabel("time step")
         axis.set_ylabel(f"feature {feature} (original units)")

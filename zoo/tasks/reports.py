@@ -124,19 +124,14 @@ class ForecastReport(Report):
         """Scores forecasts of a split in original units, next to the naive and seasonal-naive baselines.
 
         Returns:
-            `(scores, predictions, seasons)`: `scores.forecast_report` plus `decoding` ("autoregressive"
-            or "direct"), the `(n, horizon, n_features)` forecasts in original units, and the seasonal
-            period of each row.
+            `(scores, predictions)`: `scores.forecast_report` plus `decoding` ("autoregressive" or
+            "direct"), and the `(n, horizon, n_features)` forecasts in original units.
         """
         split = dataset.split(split_name)
         scaler = dataset.scaler
         history = scaler.inverse_transform(split.series, split)
         predictions = scaler.inverse_transform(predict(model, split, batch_size), split)
-        seasons = (
-            np.full(len(split), dataset.spec.season_length)
-            if dataset.spec.season_length
-            else estimate_seasons(history, split.lengths)
-        )
+        seasons = self.seasons(dataset.spec, history, split.lengths)
         scores = forecast_report(
             scaler.inverse_transform(split.future, split),
             predictions,
@@ -148,15 +143,21 @@ class ForecastReport(Report):
             naive2=split.naive2,
         )
         scores["decoding"] = model_info(model.name).decoding
-        return scores, predictions, seasons
+        return scores, predictions
+
+    @staticmethod
+    def seasons(spec, history, lengths):
+        """Each row's seasonal period: the data's stated season, else estimated per series."""
+        return np.full(len(history), spec.season_length) if spec.season_length else estimate_seasons(history, lengths)
 
     def final_scores(self, model, dataset, batch_size):
         return {self.report_key: self.score(model, dataset, batch_size)[0]}
 
     def evaluate(self, model, dataset, class_names, batch_size, eval_dir):
-        scores, predictions, seasons = self.score(model, dataset, batch_size)
+        scores, predictions = self.score(model, dataset, batch_size)
         split, scaler = dataset.test, dataset.scaler
         history = scaler.inverse_transform(split.series, split)
+        seasons = self.seasons(dataset.spec, history, split.lengths)
         figure = forecast_figure(
             history,
             split.lengths,
