@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from zoo.errors import ZooError
+from zoo.layers import AutoregressiveLoop
 from zoo.validation import one_of
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ def nested_layers(model):
             pending.insert(0, layer.layer)
         elif isinstance(layer, keras.Model):
             pending[:0] = list(layer.layers)
+        elif isinstance(layer, AutoregressiveLoop):  # a free-running seq2seq's decoder lives inside its loop
+            pending.insert(0, layer.decoder)
 
 
 def recurrent_layers(model):
