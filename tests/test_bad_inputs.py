@@ -250,6 +250,18 @@ CASES = [
          accepted=lambda output: 0 < np.ravel(json.loads((output / "scaler.json").read_text())["std"])[0] < 1e31),
     Case("integer learning rate", "train", ["debug=smoke", "trainer.learning_rate=1"], None, code=0,
          accepted=lambda output: json.loads((output / "metrics.json").read_text())["epochs_run"] == 1),
+    Case("forecast history too short", "train", ["data=forecast", "data.train_path={dir}/wide.csv", "data.horizon=5"],
+         "Error: Invalid data config (data=forecast): {dir}/wide.csv, series 'B' (line 3): the history has 12 steps, fewer than the 17 that "
+         "a context of 2 and 3 horizons of 5 need (training, validation, test): lower data.horizon or remove the series.",
+         files={"wide.csv": b"id,v1\nA," + b",".join(b"%d" % t for t in range(40)) + b"\nB," + b",".join(b"%d" % t for t in range(12)) + b"\n"}),
+    Case("forecast test file lacks a series", "train",
+         ["data=forecast", "data.train_path={dir}/wide.csv", "data.test_path={dir}/test.csv", "data.horizon=2"],
+         "Error: Invalid data config (data=forecast): {dir}/test.csv: no series 'A', which {dir}/wide.csv, series 'A' (line 2) holds: "
+         "give every history its test values.",
+         files={"wide.csv": b"id,v1\nA," + b",".join(b"%d" % t for t in range(40)) + b"\n", "test.csv": b"id,v1\nB,1,2\n"}),
+    Case("forecast value not a number", "train", ["data=forecast", "data.train_path={dir}/long.csv", "data.horizon=2"],
+         "Error: Invalid data config (data=forecast): {dir}/long.csv, line 3: column 'load' holds a non-numeric value 'many'.",
+         files={"long.csv": b"id,time,load\na,2024-01-01,1\na,2024-01-02,many\n"}),
     # --- finished runs: evaluate and predict ---
     Case("evaluate a missing run", "evaluate", ["run_dir={dir}/nothing"],
          "Error: Run directory {dir}/nothing does not exist: pass run_dir=<a directory under outputs/runs>."),
