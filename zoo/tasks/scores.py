@@ -128,7 +128,7 @@ def forecast_report(truth, predicted, history, lengths, *, scale, seasons, seaso
 
     Returns:
         Dict with `model`, `naive` and `seasonal_naive` scores (and `naive2`, with `owa` in each,
-        when given), `seasons`, `mase_scale` (which MASE) and `worse_than_naive`.
+        when given), `seasons` and `worse_than_naive`; `mase_scale` says "per series (M4)" with `season_error`.
     """
     horizon = truth.shape[1]
     forecasts = {
@@ -144,7 +144,8 @@ def forecast_report(truth, predicted, history, lengths, *, scale, seasons, seaso
             m4 = m4_scores(truth, values, season_error, naive2 if naive2 is not None else forecasts["naive"])
             report[method].update(smape=m4["smape"], mase=m4["mase"], owa=m4["owa"])
             report[method]["per_step"].update(m4["per_step"])
-    report["mase_scale"] = "per series (M4)" if season_error is not None else "training one-step naive"
+    if season_error is not None:
+        report["mase_scale"] = "per series (M4)"
     report["seasons"] = {"median": float(np.median(seasons)), "min": int(seasons.min()), "max": int(seasons.max())}
     report["worse_than_naive"] = report["model"]["mae"] > report["naive"]["mae"]
     return report
