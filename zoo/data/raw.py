@@ -141,7 +141,7 @@ def _to_split(raw, timesteps, horizon, label_index):
     return SeriesSplit(series, labels, future, lengths, targets, static)
 
 
-def _cap(raw, max_series, seed):
+def keep_at_most(raw, max_series, seed):
     """Keeps a seeded random subset of at most `max_series` series, in file order."""
     if max_series is None or len(raw.series) <= max_series:
         return raw
@@ -184,8 +184,8 @@ def assemble_dataset(
         A SeriesDataset.
     """
     non_negative_int("horizon", horizon)
-    train = apply_missing_policy(_cap(train, max_series, seed), missing)
-    test = apply_missing_policy(_cap(test, max_series, seed), missing) if test is not None else None
+    train = apply_missing_policy(keep_at_most(train, max_series, seed), missing)
+    test = apply_missing_policy(keep_at_most(test, max_series, seed), missing) if test is not None else None
     files = [train] + ([test] if test is not None else [])
 
     n_features = train.series[0].shape[1]

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo.data.dataset import SeriesSplit, prepare_dataset
 from zoo.data.forecast_format import read_histories
-from zoo.data.raw import _cap, apply_missing_policy
+from zoo.data.raw import apply_missing_policy, keep_at_most
 from zoo.errors import ZooError
 from zoo.tasks.baselines import naive2_forecast, seasonal_naive_error
 from zoo.validation import positive_int
@@ -125,7 +125,7 @@ def forecast_dataset(
     """
     horizon = positive_int("data.horizon", horizon)
     read = read_histories(train_path, id_column=id_column, time_column=time_column, value_columns=value_columns)
-    raw = apply_missing_policy(_cap(read.raw, max_series, seed), missing)
+    raw = apply_missing_policy(keep_at_most(read.raw, max_series, seed), missing)
     season_length = _resolve("season_length", season_length, lambda: max(1, read.season_length))
     context_length = _resolve("context_length", context_length, lambda: context_length_for(horizon, season_length))
     windows_per_series = _resolve("windows_per_series", windows_per_series, lambda: windows_per_series_for(len(raw.series)))
