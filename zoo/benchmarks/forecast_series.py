@@ -13,13 +13,12 @@ Published rows are the README's Markdown table whose header holds sMAPE, MASE an
 """
 
 import argparse
-import json
 import re
 import sys
 import time
 from pathlib import Path
 
-from zoo.benchmarks.real_series import PROJECT_ROOT, progress_line
+from zoo.benchmarks.real_series import progress_line, run_training
 from zoo.data.forecast_format import read_histories
 from zoo.registry import list_models
 from zoo.tasks.markdown import markdown_table
@@ -69,26 +68,16 @@ def run_one(model, train, test, run_dir, *, horizon, season_length, seed, timeou
     """Trains `model` with its default config on one set in a subprocess.
 
     Returns:
-        `(scores {smape, mase, owa} or None, seconds, error line or None)`.
+        `(scores {smape, mase, owa, seasonal_naive} or None, seconds, error line or None)`.
     """
-    import subprocess
-
-    command = [
-        sys.executable, str(PROJECT_ROOT / "train.py"), f"model={model}", "data=forecast", f"data.train_path={train}",
-        *([f"data.test_path={test}"] if test else []), f"data.horizon={horizon}",
-        *([f"data.season_length={season_length}"] if season_length else []), f"seed={seed}", f"hydra.run.dir={run_dir}", *overrides,
+    arguments = [
+        f"model={model}", "data=forecast", f"data.train_path={train}", *([f"data.test_path={test}"] if test else []),
+        f"data.horizon={horizon}", *([f"data.season_length={season_length}"] if season_length else []), f"seed={seed}", *overrides,
     ]  # fmt: skip
-    started = time.perf_counter()
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - started, f"stopped after {timeout} s"
-    seconds = time.perf_counter() - started
-    metrics_path = Path(run_dir) / "metrics.json"
-    if result.returncode or not metrics_path.is_file():
-        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
-        return None, seconds, lines[-1]
-    scores = json.loads(metrics_path.read_text())["forecast"]
+    metrics, seconds, error = run_training(arguments, run_dir, timeout)
+    if error:
+        return None, seconds, error
+    scores = metrics["forecast"]
     return {key: scores["model"][key] for key in SCORES} | {"seasonal_naive": scores["seasonal_naive"]}, seconds, None
 
 
@@ -140,8 +129,9 @@ def main(argv=None):
         if seasonal:
             rows.append([name, "seasonal naive (same windows)", *(f"{seasonal[key]:.3f}" for key in SCORES), ""])
     table = markdown_table(["set", "model", "sMAPE", "MASE", "OWA", "seconds"], rows)
+    settings = f"overrides {' '.join(args.overrides)}" if args.overrides else "default config of each model"
     text = (
-        f"Test scores by the M4 competition's definitions, default config of each model, seed {args.seed}, "
+        f"Test scores by the M4 competition's definitions, {settings}, seed {args.seed}, "
         f"horizon {args.horizon or 'of the test file'}, season {season_length or 'auto'}.\n\n" + table + "\n"
         + (("\nPublished (the folder's README):\n\n" + markdown_table(["method", "sMAPE", "MASE", "OWA"], published) + "\n") if published else "")
         + "".join(f"\n- {note}" for note in notes) + "\n"

@@ -62,27 +62,36 @@ def read_published(folder):
     return published
 
 
+def run_training(arguments, run_dir, timeout):
+    """Runs `python train.py <arguments> hydra.run.dir=<run_dir>` in a subprocess (what a user would type).
+
+    Returns:
+        `(metrics.json as a dict or None, seconds, error line or None)`.
+    """
+    command = [sys.executable, str(PROJECT_ROOT / "train.py"), *arguments, f"hydra.run.dir={run_dir}"]
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+    except subprocess.TimeoutExpired:
+        return None, time.perf_counter() - started, f"stopped after {timeout} s"
+    seconds = time.perf_counter() - started
+    metrics_path = Path(run_dir) / "metrics.json"
+    if result.returncode or not metrics_path.is_file():
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+        return None, seconds, lines[-1]
+    return json.loads(metrics_path.read_text()), seconds, None
+
+
 def run_one(model, train, test, run_dir, *, seed, timeout, overrides=()):
     """Trains `model` with its default config (plus any `overrides`) in a subprocess.
 
     Returns:
         `(test accuracy or None, seconds, epochs run or None, error line or None)`.
     """
-    command = [
-        sys.executable, str(PROJECT_ROOT / "train.py"), "data=ts", f"data.train_path={train}",
-        f"data.test_path={test}", f"model={model}", f"seed={seed}", f"hydra.run.dir={run_dir}", *overrides,
-    ]  # fmt: skip
-    started = time.perf_counter()
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - started, None, f"stopped after {timeout} s"
-    seconds = time.perf_counter() - started
-    metrics_path = Path(run_dir) / "metrics.json"
-    if result.returncode or not metrics_path.is_file():
-        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
-        return None, seconds, None, lines[-1]
-    metrics = json.loads(metrics_path.read_text())
+    arguments = ["data=ts", f"data.train_path={train}", f"data.test_path={test}", f"model={model}", f"seed={seed}", *overrides]
+    metrics, seconds, error = run_training(arguments, run_dir, timeout)
+    if error:
+        return None, seconds, None, error
     return metrics["test"]["accuracy"], seconds, metrics["epochs_run"], None
 
 

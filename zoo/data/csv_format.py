@@ -11,7 +11,8 @@ from zoo.data.text_files import read_utf8
 from zoo.errors import ZooError
 
 
-def _number(path, line, column, text):
+def number_cell(path, line, column, text):
+    """A numeric cell as a float; empty, `?`, `NA` and `NaN` are missing (NaN); anything else is a one-line error."""
     try:
         return float(text) if text.strip() not in ("", "?", "NA", "NaN", "nan") else np.nan
     except ValueError:
@@ -72,7 +73,7 @@ def read_long_csv(path, *, id_column, time_column, feature_columns, label_column
                 raise ZooError(f"{path}, line {line}: the row has a different number of cells than the header (truncated?).")
             entry = rows.setdefault(row[id_column], {"first_line": line, "steps": [], "constants": {}})
             time = _time(path, line, time_column, row[time_column])
-            values = [_number(path, line, c, row[c]) for c in feature_columns]
+            values = [number_cell(path, line, c, row[c]) for c in feature_columns]
             entry["steps"].append((time, values))
             constants = {c: row[c] for c in (label_column, target_column, *static_columns) if c}
             for column, value in constants.items():
@@ -91,9 +92,9 @@ def read_long_csv(path, *, id_column, time_column, feature_columns, label_column
         if label_column:
             labels.append(constants[label_column])
         if target_column:
-            targets.append(_number(path, entry["first_line"], target_column, constants[target_column]))
+            targets.append(number_cell(path, entry["first_line"], target_column, constants[target_column]))
         if static_columns:
-            static.append([_number(path, entry["first_line"], c, constants[c]) for c in static_columns])
+            static.append([number_cell(path, entry["first_line"], c, constants[c]) for c in static_columns])
     return RawSeries(
         series=series,
         labels=labels or None,

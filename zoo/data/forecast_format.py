@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.csv_format import number_cell
 from zoo.data.raw import RawSeries
 from zoo.data.text_files import read_utf8
 from zoo.errors import ZooError
 
-MISSING_CELLS = ("", "?", "NA", "NaN", "nan")
 TIME_NAMES = ("time", "date", "timestamp", "ds")
 ID_NAMES = ("series_id", "id", "unique_id", "item_id")
 DAY = 86_400.0
@@ -60,31 +60,36 @@ class Histories:
         if self.last_times is None or self.step is None:
             return None
         last, (amount, unit) = self.last_times[index], self.step
-        steps = np.arange(1, horizon + 1)
+        times = advance(last, self.step, np.arange(1, horizon + 1))
         if unit == "units":
-            return [f"{last + amount * k:g}" for k in steps]
-        if unit == "months":
-            months = last.astype("datetime64[M]") + (steps * int(amount)).astype("timedelta64[M]")
-            offset = last - last.astype("datetime64[M]").astype(last.dtype)  # day and time within the month
-            times = [month.astype(last.dtype) + offset for month in months]
-        else:
-            times = [last + np.timedelta64(int(round(amount * k)), "s") for k in steps]
+            return [f"{time:g}" for time in times]
         whole_days = last == last.astype("datetime64[D]") and (unit == "months" or amount % DAY == 0)
         return [str(time.astype("datetime64[D]")) if whole_days else str(time) for time in times]
+
+
+def advance(time, step, counts):
+    """`time` moved on by each of `counts` steps `(amount, "seconds" | "months" | "units")`: calendar months keep the day."""
+    amount, unit = step
+    if unit == "units":
+        return [time + amount * k for k in counts]
+    if unit == "months":
+        offset = time - time.astype("datetime64[M]").astype(time.dtype)  # day and time within the month
+        months = time.astype("datetime64[M]") + (np.asarray(counts) * int(amount)).astype("timedelta64[M]")
+        return [month.astype(time.dtype) + offset for month in months]
+    return [time + np.timedelta64(int(round(amount * k)), "s") for k in counts]
 
 
 def _fail(path, line, problem):
     raise ZooError(f"{path}, line {line}: {problem}" if line else f"{path}: {problem}")
 
 
-def _value(path, line, column, text):
-    text = text.strip()
-    if text in MISSING_CELLS:
-        return np.nan
+def _as_date(text):
+    """An ISO 8601 date or date-time cell as `numpy.datetime64[s]`, or None (an empty cell reads as NaT)."""
     try:
-        return float(text)
+        time = np.datetime64(text.strip().replace(" ", "T"), "s")
     except ValueError:
-        _fail(path, line, f"column {column!r} holds a non-numeric value {text!r}.")
+        return None
+    return None if np.isnat(time) else time
 
 
 def parse_time(path, line, column, text):
@@ -93,13 +98,10 @@ def parse_time(path, line, column, text):
         return float(text)
     except ValueError:
         pass
-    try:
-        time = np.datetime64(text.strip().replace(" ", "T"), "s")
-        if not np.isnat(time):
-            return time
-    except ValueError:
-        pass
-    _fail(path, line, f"column {column!r} holds {text!r}, neither a number nor an ISO 8601 date (YYYY-MM-DD, YYYY-MM-DDTHH:MM).")
+    time = _as_date(text)
+    if time is None:
+        _fail(path, line, f"column {column!r} holds {text!r}, neither a number nor an ISO 8601 date (YYYY-MM-DD, YYYY-MM-DDTHH:MM).")
+    return time
 
 
 def time_step(times):
@@ -144,14 +146,10 @@ def _csv_rows(path):
     return path, rows[0], rows[1:]
 
 
-def _is_date(text):
+def _is_number(text):
     try:
         float(text)
-        return False
-    except ValueError:
-        pass
-    try:
-        return not np.isnat(np.datetime64(text.strip().replace(" ", "T"), "s"))  # an empty cell reads as NaT
+        return True
     except ValueError:
         return False
 
@@ -166,7 +164,7 @@ def find_columns(header, first_row, id_column="auto", time_column="auto"):
     if time_column == "auto":
         time_column = next((lower[name] for name in TIME_NAMES if name in lower), None)
         if time_column is None and len(first_row) == len(header):
-            time_column = next((name for name, cell in zip(header, first_row) if _is_date(cell)), None)
+            time_column = next((name for name, cell in zip(header, first_row) if not _is_number(cell) and _as_date(cell) is not None), None)
     if id_column == "auto":
         id_column = next((lower[name] for name in ID_NAMES if name in lower), None)
     return (id_column if id_column in header else None), (time_column if time_column in header else None)
@@ -207,7 +205,7 @@ def read_histories(path, *, id_column="auto", time_column="auto", value_columns=
             _fail(path, line, "the row has a different number of cells than the header (truncated?).")
         key = row[index[id_column]] if id_column else "series"
         entry = series.setdefault(key, {"line": line, "steps": []})
-        values = [_value(path, line, c, row[index[c]]) for c in columns]
+        values = [number_cell(path, line, c, row[index[c]]) for c in columns]
         entry["steps"].append((parse_time(path, line, time_column, row[index[time_column]]), values))
     raws, last_times, steps, origins = [], [], [], []
     for key, entry in series.items():
@@ -230,7 +228,7 @@ def _wide(path, header, rows):
     for line, row in enumerate(rows, start=2):
         if not row:
             continue
-        values = [_value(path, line, header[k] if k < len(header) else str(k + 1), cell) for k, cell in enumerate(row[1:], start=1)]
+        values = [number_cell(path, line, header[k] if k < len(header) else str(k + 1), cell) for k, cell in enumerate(row[1:], start=1)]
         while values and np.isnan(values[-1]):  # empty cells after a shorter series' end
             values.pop()
         if not values:
@@ -278,7 +276,7 @@ def read_tsf(path):
         cells = text.split(":")
         if len(cells) != len(attributes) + 1:
             _fail(path, line, f"{len(cells) - 1} attribute values before the series, but the header declares {len(attributes)}.")
-        values = [_value(path, line, "series", cell) for cell in cells[-1].split(",")]
+        values = [number_cell(path, line, "series", cell) for cell in cells[-1].split(",")]
         named = dict(zip((name for name, _ in attributes), cells[:-1]))
         ids.append(named.get("series_name", str(len(ids))))
         series.append(np.asarray(values, dtype="float64")[:, None])
@@ -294,6 +292,5 @@ def read_tsf(path):
     season = TSF_SEASONS.get(frequency, 1) if frequency else 0
     if not starts or step is None:
         return Histories(raw, season_length=season)
-    last_times = [Histories(raw, [start], step).future_times(0, len(values) - 1)[-1] if len(values) > 1 else str(start)
-                  for start, values in zip(starts, series)]
-    return Histories(raw, last_times=[np.datetime64(t, "s") for t in last_times], step=step, season_length=season)
+    last_times = [advance(start, step, [len(values) - 1])[0] for start, values in zip(starts, series)]
+    return Histories(raw, last_times=last_times, step=step, season_length=season)

@@ -179,13 +179,3 @@ def forecast_dataset(
     )
     dataset.resolved = {"context_length": context_length, "season_length": season_length, "windows_per_series": windows_per_series}
     return dataset
-
-
-def history_contexts(read, context_length):
-    """The last `context_length` steps of each history in `read` (Histories), to forecast past their end.
-
-    Returns:
-        `(series, lengths)`: float array `(n, context_length, n_features)`, right-padded, and int lengths.
-    """
-    return _context_rows(read.raw.series, [len(values) for values in read.raw.series], context_length)
-

@@ -11,10 +11,10 @@ import weakref
 import keras
 
 from zoo.data.pipeline import input_names
+from zoo.errors import ZooError
 from zoo.layers import AutoregressiveLoop, LastValidStep, SeasonalNaive
 from zoo.models.inputs import series_inputs
 from zoo.models.recurrent import RecurrentOptions, find_recurrent_stack, input_features, recurrent_stack, run_recurrent_stack
-from zoo.errors import ZooError
 from zoo.registry import register_model
 from zoo.tasks import get_task
 from zoo.validation import one_of
@@ -88,14 +88,11 @@ def decoding_model(model, horizon):
     series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
     first_step = LastValidStep(name="last_valid_step")(series)
     states = encoder.outputs
+    offsets = []
     if SEASONAL in [layer.name for layer in model.layers]:  # the decoder corrects the seasonal naive forecast
-        seasonal = model.get_layer(SEASONAL)
-        offsets = SeasonalNaive(horizon, seasonal.season_length, name=SEASONAL)(series)
-        loop = AutoregressiveLoop(decoder, horizon, add_offsets=True, name="autoregressive_loop")
-        forecast = loop([first_step, offsets, *states])
-    else:
-        forecast = AutoregressiveLoop(decoder, horizon, name="autoregressive_loop")([first_step, *states])
-    return keras.Model(inputs, forecast, name="seq2seq_autoregressive")
+        offsets = [SeasonalNaive(horizon, model.get_layer(SEASONAL).season_length, name=SEASONAL)(series)]
+    loop = AutoregressiveLoop(decoder, horizon, add_offsets=bool(offsets), name="autoregressive_loop")
+    return keras.Model(inputs, loop([first_step, *offsets, *states]), name="seq2seq_autoregressive")
 
 
 def autoregressive_forecast(model, inputs, horizon, batch_size=256):
@@ -195,7 +192,7 @@ def seq2seq(spec, *, head="forecast", seasonal_skip="auto", decoder_training="au
         first_step = LastValidStep(name="last_valid_step")(series)
         states = [state for layer_states in encoded["layer_states"] for state in layer_states]
         offsets = [] if seasonal is None else [seasonal]
-        loop = AutoregressiveLoop(decoder, spec.horizon, add_offsets=seasonal is not None, name="autoregressive_loop")
+        loop = AutoregressiveLoop(decoder, spec.horizon, add_offsets=bool(offsets), name="autoregressive_loop")
         return keras.Model(inputs, loop([first_step, *offsets, *states]), name="seq2seq")
     inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
     decoded = run_recurrent_stack(
