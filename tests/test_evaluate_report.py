@@ -31,6 +31,10 @@ def test_classifier_report_has_per_class_scores_and_a_confusion_matrix(smoke_run
     assert "macro-F1" in markdown and "| sine |" in markdown
     assert markdown.strip() in completed.stdout  # also printed
     assert (smoke_run / "eval" / "confusion_matrix.png").read_bytes()[:8] == PNG_SIGNATURE
+    calibration = classification["calibration"]
+    assert sum(b["count"] for b in calibration["bins"]) == confusion.sum() and 0.0 <= calibration["ece"] <= 1.0
+    assert f"**Expected calibration error** {calibration['ece']:.4f}" in markdown
+    assert (smoke_run / "eval" / "reliability.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
 @pytest.mark.integration

@@ -42,3 +42,16 @@ def test_confusion_matrix_names_predicted_and_true_classes(drawn):
     axis = figure.axes[0]
     assert labels(axis) == ("Confusion matrix (test)", "predicted", "true")
     assert [tick.get_text() for tick in axis.get_xticklabels()] == ["cat", "dog"]
+
+
+def test_reliability_diagram_labels_confidence_accuracy_and_counts(drawn):
+    bins = [{"lower": 0.5 * i, "upper": 0.5 * (i + 1), "count": c, "confidence": f, "accuracy": a}
+            for i, (c, f, a) in enumerate([(0, None, None), (4, 0.8, 0.75)])]  # fmt: skip
+    figure = figures.reliability_figure({"ece": 0.05, "bins": bins}, path=None)
+    accuracy_axis, count_axis = figure.axes
+    assert labels(accuracy_axis) == (
+        "Reliability (test): expected calibration error 0.050", "", "accuracy of the bin's test series"
+    )
+    assert labels(count_axis) == ("", "confidence (the top class probability)", "test series")
+    assert [text.get_text() for text in accuracy_axis.get_legend().get_texts()] == ["mean confidence", "calibrated", "accuracy"]
+    assert [patch.get_height() for patch in count_axis.patches] == [4]  # empty bins are not drawn

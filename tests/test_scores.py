@@ -5,6 +5,7 @@ import pytest
 
 from zoo.tasks.markdown import classification_markdown, forecast_markdown
 from zoo.tasks.scores import (
+    calibration_report,
     classification_report,
     estimate_seasons,
     forecast_report,
@@ -28,6 +29,23 @@ def test_classification_report_matches_hand_counts():
     f1 = [0.8, 0.5, 2 * 0.5 * 1 / 1.5]
     assert report["macro_f1"] == pytest.approx(np.mean(f1))
     assert "| a | 1.000 | 0.667 | 0.800 | 3 |" in classification_markdown(report)
+
+
+def test_expected_calibration_error_matches_a_hand_computation():
+    labels = np.array([0, 1, 1, 0])
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]])
+    calibration = calibration_report(labels, probabilities, n_bins=10)
+    # Confidences 0.9 (right), 0.6 (wrong), 0.8 (right), 0.55 (right); bins are (lower, upper]:
+    # (0.5, 0.6]: 2 series, accuracy 0.5, confidence 0.575; (0.7, 0.8]: 1.0 vs 0.8; (0.8, 0.9]: 1.0 vs 0.9.
+    assert calibration["ece"] == pytest.approx(2 / 4 * 0.075 + 1 / 4 * 0.2 + 1 / 4 * 0.1)
+    filled = {round(b["upper"], 1): (b["count"], b["accuracy"], b["confidence"]) for b in calibration["bins"] if b["count"]}
+    assert filled == {0.6: (2, 0.5, pytest.approx(0.575)), 0.8: (1, 1.0, 0.8), 0.9: (1, 1.0, 0.9)}
+    assert len(calibration["bins"]) == 10 and calibration["bins"][0]["accuracy"] is None
+    one_hot_right = calibration_report(np.array([0, 1]), np.eye(2))
+    assert one_hot_right["ece"] == 0.0 and one_hot_right["bins"][-1]["count"] == 2
+    report = {**classification_report(labels, probabilities.argmax(axis=1), ["a", "b"]), "calibration": calibration}
+    assert "**Expected calibration error** 0.1125" in classification_markdown(report)
+    assert "| (0.50, 0.60] | 2 | 0.575 | 0.500 |" in classification_markdown(report)
 
 
 def test_a_class_never_predicted_scores_zero_not_nan():

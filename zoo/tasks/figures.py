@@ -1,4 +1,4 @@
-"""PNG figures for evaluation reports: confusion matrix, example forecasts, attention weights."""
+"""PNG figures for evaluation reports: confusion matrix, reliability diagram, example forecasts, attention weights."""
 
 import numpy as np
 
@@ -31,6 +31,27 @@ def confusion_matrix_figure(confusion, class_names, path):
     for (row, column), count in np.ndenumerate(confusion):
         axis.text(column, row, count, ha="center", va="center", color="white" if count > threshold else "black")
     axis.set_title("Confusion matrix (test)")
+    return _save(figure, path)
+
+
+def reliability_figure(calibration, path):
+    """Draws the reliability diagram: accuracy against confidence per bin, the diagonal of a
+    calibrated model, and how many test series each bin holds. Returns `path`."""
+    bins = [b for b in calibration["bins"] if b["count"]]
+    figure, (accuracy_axis, count_axis) = _subplots(2, 1, figsize=(5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    width = calibration["bins"][0]["upper"] - calibration["bins"][0]["lower"]
+    centres = [(b["lower"] + b["upper"]) / 2 for b in bins]
+    accuracy_axis.bar(centres, [b["accuracy"] for b in bins], width=width, edgecolor="black", color="tab:blue", label="accuracy")
+    accuracy_axis.plot([b["confidence"] for b in bins], [b["confidence"] for b in bins], "o", color="tab:red", label="mean confidence")
+    accuracy_axis.plot([0, 1], [0, 1], linestyle="--", color="0.4", label="calibrated")
+    accuracy_axis.set_xlim(0, 1)
+    accuracy_axis.set_ylim(0, 1)
+    accuracy_axis.set_ylabel("accuracy of the bin's test series")
+    accuracy_axis.set_title(f"Reliability (test): expected calibration error {calibration['ece']:.3f}")
+    accuracy_axis.legend(loc="upper left", fontsize="small")
+    count_axis.bar(centres, [b["count"] for b in bins], width=width, edgecolor="black", color="0.7")
+    count_axis.set_xlabel("confidence (the top class probability)")
+    count_axis.set_ylabel("test series")
     return _save(figure, path)
 
 

@@ -16,14 +16,26 @@ def classification_markdown(report):
     ]
     names = list(report["per_class"])
     confusion = [[name, *row] for name, row in zip(names, report["confusion_matrix"])]
-    return "\n\n".join(
-        [
-            f"**accuracy** {report['accuracy']:.4f} · **macro-F1** {report['macro_f1']:.4f}",
-            markdown_table(["class", "precision", "recall", "F1", "support"], rows),
-            "Confusion matrix (rows: true class, columns: predicted):",
-            markdown_table(["true \\ predicted", *names], confusion),
+    sections = [
+        f"**accuracy** {report['accuracy']:.4f} · **macro-F1** {report['macro_f1']:.4f}",
+        markdown_table(["class", "precision", "recall", "F1", "support"], rows),
+        "Confusion matrix (rows: true class, columns: predicted):",
+        markdown_table(["true \\ predicted", *names], confusion),
+    ]
+    if "calibration" in report:
+        calibration = report["calibration"]
+        bins = [
+            [f"({b['lower']:.2f}, {b['upper']:.2f}]", b["count"], f"{b['confidence']:.3f}", f"{b['accuracy']:.3f}"]
+            for b in calibration["bins"]
+            if b["count"]
         ]
-    )
+        sections += [
+            f"**Expected calibration error** {calibration['ece']:.4f}: how far the top class probability is from "
+            f"the accuracy it predicts, averaged over test series in {len(calibration['bins'])} confidence bins "
+            "(0 is calibrated; reliability.png draws it).",
+            markdown_table(["confidence bin", "series", "mean confidence", "accuracy"], bins),
+        ]
+    return "\n\n".join(sections)
 
 
 def forecast_markdown(report):

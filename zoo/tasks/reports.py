@@ -8,7 +8,7 @@ import numpy as np
 from zoo.errors import ZooError
 from zoo.inference import predict
 from zoo.registry import model_info
-from zoo.tasks.figures import confusion_matrix_figure, forecast_figure
+from zoo.tasks.figures import confusion_matrix_figure, forecast_figure, reliability_figure
 from zoo.tasks.heads import TASKS
 from zoo.tasks.markdown import (
     classification_markdown,
@@ -16,6 +16,7 @@ from zoo.tasks.markdown import (
     regression_markdown,
 )
 from zoo.tasks.scores import (
+    calibration_report,
     classification_report,
     estimate_seasons,
     forecast_report,
@@ -83,7 +84,7 @@ class Report:
 
 
 class ClassifyReport(Report):
-    """Accuracy, macro-F1, per-class precision and recall, and the confusion matrix."""
+    """Accuracy, macro-F1, per-class precision and recall, the confusion matrix and calibration."""
 
     head = "classify"
     report_key = "classification"
@@ -93,11 +94,15 @@ class ClassifyReport(Report):
         split = dataset.test
         probabilities = predict(model, split, batch_size)
         scores = classification_report(split.labels, probabilities.argmax(axis=1), class_names)
-        figure = confusion_matrix_figure(scores["confusion_matrix"], class_names, eval_dir / "confusion_matrix.png")
-        return scores, [classification_markdown(scores)], {"confusion_matrix": figure}
+        scores["calibration"] = calibration_report(split.labels, probabilities)
+        figures = {
+            "confusion_matrix": confusion_matrix_figure(scores["confusion_matrix"], class_names, eval_dir / "confusion_matrix.png"),
+            "reliability": reliability_figure(scores["calibration"], eval_dir / "reliability.png"),
+        }
+        return scores, [classification_markdown(scores)], figures
 
     def summary_scalars(self, scores, prefix="eval"):
-        return {f"{prefix}/test_macro_f1": scores["macro_f1"]}
+        return {f"{prefix}/test_macro_f1": scores["macro_f1"], f"{prefix}/test_ece": scores["calibration"]["ece"]}
 
     def outputs(self, predictions, scaler, classes, split=None):
         return {"class": np.asarray(classes, dtype=object)[predictions.argmax(axis=1)], "probabilities": predictions}

@@ -45,6 +45,39 @@ def classification_report(labels, predicted, class_names):
     }
 
 
+def calibration_report(labels, probabilities, n_bins=15):
+    """Expected calibration error of class probabilities (Guo et al. 2017): the confidence (the top
+    probability) is binned into `n_bins` equal-width bins `(lower, upper]`, and ECE is the mean over
+    series of |accuracy - confidence| within each series' bin.
+
+    Args:
+        labels: int array `(n,)` of true classes.
+        probabilities: float array `(n, n_classes)`.
+        n_bins: int. Confidence bins over [0, 1].
+
+    Returns:
+        Dict with `ece` and `bins`: per bin its `lower` and `upper` edges, `count`, mean
+        `confidence` and `accuracy` (None where the bin is empty).
+    """
+    probabilities = np.asarray(probabilities, dtype="float64")
+    confidence = probabilities.max(axis=1)
+    correct = (probabilities.argmax(axis=1) == np.asarray(labels)).astype("float64")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bin_of = np.searchsorted(edges[1:-1], confidence, side="left")  # right-inclusive bins
+    bins, ece = [], 0.0
+    for index in range(n_bins):
+        members = bin_of == index
+        count = int(members.sum())
+        accuracy = float(correct[members].mean()) if count else None
+        mean_confidence = float(confidence[members].mean()) if count else None
+        if count:
+            ece += count / len(confidence) * abs(accuracy - mean_confidence)
+        bins.append(
+            {"lower": float(edges[index]), "upper": float(edges[index + 1]), "count": count, "confidence": mean_confidence, "accuracy": accuracy}
+        )
+    return {"ece": float(ece), "bins": bins}
+
+
 def estimate_seasons(series, lengths, max_season=None):
     """Estimates each series' dominant period from its autocorrelation (averaged over channels).
 
