@@ -70,9 +70,19 @@ def test_an_unknown_choice_is_a_clear_error():
         prepare_dataset(split, split, split, n_classes=2, normalize="minmax")
 
 
-def test_defaults_are_series_and_global_for_forecasts():
+def test_auto_is_series_for_one_channel_and_global_for_several_and_is_recorded():
+    multivariate = raw_split()
+    univariate = SeriesSplit(multivariate.series[:, :, :1], multivariate.labels, multivariate.future[:, :, :1], multivariate.lengths)
+    for split, expected in ((univariate, "series"), (multivariate, "global")):
+        dataset = prepare_dataset(split, split, split, n_classes=2, normalize="auto")
+        assert dataset.scaler.normalize == expected and dataset.resolved == {"normalize": expected}
+        np.testing.assert_array_equal(dataset.train.series, Standardizer.fit(split, expected).transform(split).series)
+    assert prepare_dataset(univariate, univariate, univariate, n_classes=2, normalize="global").resolved is None
+
+
+def test_defaults_are_decided_by_the_data_and_global_for_forecasts():
     ts = ["data=ts", "data.train_path=x_TRAIN.ts"]
-    assert compose_config("train", ts).data.normalize == "series"
+    assert compose_config("train", ts).data.normalize == "auto"
     assert compose_config("train", [*ts, "model.head=forecast"]).data.normalize == "global"
     assert compose_config("train", ["model=seq2seq", "data=ts", "data.train_path=x"]).data.normalize == "global"
 

@@ -1,5 +1,7 @@
 """lstm_fcn and fcn: the FCN branch's shapes, the dimension shuffle, attention, masks and saving."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -28,7 +30,7 @@ def test_fcn_blocks_and_global_pooling(dataset):
 
 
 def test_lstm_fcn_dimension_shuffle_reads_each_channel_as_one_step(dataset):
-    model = check_model("lstm_fcn", "classify", dataset, units=4, filters=[4, 4, 4])
+    model = check_model("lstm_fcn", "classify", dataset, units=4, filters=[4, 4, 4], dimension_shuffle=True)
     # (batch, 20 steps, 2 channels) -> (batch, 2 steps, 20 values): the LSTM runs 2 steps.
     assert tuple(model.get_layer("dimension_shuffle").output.shape) == (None, 2, 20)
     assert tuple(model.get_layer("encoder_lstm_0").cell.kernel.shape) == (20, 16)
@@ -44,6 +46,17 @@ def test_lstm_fcn_without_shuffle_reads_the_series_step_by_step(dataset):
     assert tuple(model.get_layer("encoder_lstm_0").cell.kernel.shape) == (2, 16)
     with pytest.raises(ValueError):
         model.get_layer("dimension_shuffle")
+
+
+@pytest.mark.parametrize("n_features, shuffled", [(1, True), (2, False)])
+def test_the_shuffle_is_auto_on_one_channel_only(dataset, n_features, shuffled):
+    spec = dataclasses.replace(dataset.spec, n_features=n_features)
+    model = create_model("lstm_fcn", spec, units=4, filters=[4, 4, 4])
+    assert ("dimension_shuffle" in [layer.name for layer in model.layers]) == shuffled
+    # Shuffled, each LSTM step is a channel's 20 values; otherwise a time step's channels.
+    assert tuple(model.get_layer("encoder_lstm_0").cell.kernel.shape) == (20 if shuffled else n_features, 16)
+    with pytest.raises(ZooError, match="dimension_shuffle"):
+        create_model("lstm_fcn", spec, units=4, filters=[4, 4, 4], dimension_shuffle="sometimes")
 
 
 @pytest.mark.parametrize("shuffle", [True, False])

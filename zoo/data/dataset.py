@@ -6,6 +6,7 @@ import numpy as np
 
 from zoo.data.scaling import NORMALIZATIONS, Standardizer, series_moments  # noqa: F401 (their home before zoo.data.scaling)
 from zoo.errors import ZooError
+from zoo.training.adaptive import AUTO, normalization_for
 from zoo.validation import fraction
 
 
@@ -91,7 +92,7 @@ class SeriesDataset:
     spec: DataSpec
     scaler: "Standardizer"
     class_names: list
-    resolved: dict = None  # the data options `auto` stood for, where the loader decides them (data=forecast)
+    resolved: dict = None  # the data options `auto` stood for, where the loader decides them
 
     def split(self, name):
         """Returns the split called `name` (train, validation or test)."""
@@ -151,7 +152,9 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         train, validation, test: SeriesSplit in original units.
         n_classes: int. Number of class labels (0 for unlabelled data).
         class_names: list of str, or None for "0", "1", ...
-        normalize: "series", "window", "global" or "none": how series are scaled (see `Standardizer`).
+        normalize: "series", "window", "global" or "none": how series are scaled (see `Standardizer`);
+            "auto" applies `zoo.training.adaptive.normalization_for` to the number of channels and
+            records its choice in the dataset's `resolved`.
         season_length: int. The seasonal period baselines use (0: estimated per series).
         from_histories: bool. Rows are windows cut from histories (`DataSpec.from_histories`).
 
@@ -172,6 +175,10 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
             f"The data holds a single class{named}; a classifier needs at least two: add series of other classes, "
             "or use model.head=regress or forecast."
         )
+    resolved = None
+    if normalize == AUTO:
+        normalize = normalization_for(None, train.series.shape[2])
+        resolved = {"normalize": normalize}
     scaler = Standardizer.fit(train, normalize)
     spec = DataSpec(
         timesteps=train.series.shape[1],
@@ -191,4 +198,5 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         spec=spec,
         scaler=scaler,
         class_names=list(class_names) if class_names else [str(i) for i in range(n_classes)],
+        resolved=resolved,
     )

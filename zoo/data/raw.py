@@ -157,7 +157,7 @@ def assemble_dataset(
     val_fraction="auto",
     test_fraction=0.15,
     missing="interpolate",
-    normalize="series",
+    normalize="auto",
     max_series=None,
     seed=0,
 ):
@@ -176,7 +176,8 @@ def assemble_dataset(
         test_fraction: float. Share used for test when there is no test file.
         missing: str. The missing-value policy of `apply_missing_policy`.
         normalize: str. "series" (z-normalise each series per channel), "global" (one scaler fitted
-            on the training split) or "none"; see `Standardizer`.
+            on the training split), "none" (see `Standardizer`), or "auto" (by the number of
+            channels: `zoo.training.adaptive.normalization_for`).
         max_series: int or None. Reads at most this many series from each file (seeded choice).
         seed: int. Fixes the splits.
 

@@ -177,5 +177,10 @@ def forecast_dataset(
     dataset = prepare_dataset(
         train, validation, test_split, n_classes=0, normalize=normalize, season_length=season_length, from_histories=True
     )
-    dataset.resolved = {"context_length": context_length, "season_length": season_length, "windows_per_series": windows_per_series}
+    dataset.resolved = {
+        **(dataset.resolved or {}),
+        "context_length": context_length,
+        "season_length": season_length,
+        "windows_per_series": windows_per_series,
+    }
     return dataset

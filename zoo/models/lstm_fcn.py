@@ -26,7 +26,7 @@ def lstm_fcn(
     spec,
     *,
     head="classify",
-    dimension_shuffle=True,
+    dimension_shuffle="auto",
     attention=False,
     attention_units=32,
     filters=FCN_FILTERS,
@@ -42,7 +42,10 @@ def lstm_fcn(
     With `dimension_shuffle=True` (the paper's reading) the series is permuted to
     `(features, timesteps)`: the LSTM takes each channel's whole series as one step, so a
     univariate series is one step of `timesteps` values. This is fast on long series and fixes the
-    input length to the training data's. With `False` the LSTM reads the series step by step.
+    input length to the training data's. With `False` the LSTM reads the series step by step, as
+    the multivariate follow-up (MLSTM-FCN, Karim et al. 2019) does. `"auto"` shuffles univariate
+    series only: on several channels the shuffle would make a handful of steps, each a whole
+    padded channel.
     With `attention=True` the LSTM returns its sequence and the zoo's `AttentionPooling` pools it
     (over channels when shuffled, over time otherwise).
 
@@ -53,7 +56,8 @@ def lstm_fcn(
     Args:
         spec: DataSpec. Input shape, class count and horizon.
         head: "classify", "forecast" or "regress". Defaults to "classify".
-        dimension_shuffle: bool. Permute the series before the LSTM. Defaults to True.
+        dimension_shuffle: bool, or "auto" (True for one channel, False for several). Permute the
+            series before the LSTM. Defaults to "auto".
         attention: bool. Attention pooling over the LSTM's outputs (ALSTM-FCN). Defaults to False.
         attention_units: int. Size of the attention scoring space. Defaults to 32.
         filters: list of int. Filters of the convolutional blocks. Defaults to `[128, 256, 128]`.
@@ -65,7 +69,7 @@ def lstm_fcn(
         A `keras.Model` named "lstm_fcn".
     """
     options = RecurrentOptions(**recurrent)
-    boolean("dimension_shuffle", dimension_shuffle)
+    dimension_shuffle = shuffles(spec, dimension_shuffle)
     boolean("attention", attention)
     positive_int("attention_units", attention_units)
     filters, kernel_sizes = check_convolution_options(filters, kernel_sizes)
@@ -98,3 +102,12 @@ def lstm_fcn(
     features = keras.layers.Concatenate(name="branches")([recurrent_features, convolutional_features])
     outputs = get_task(head).output(features, spec)
     return keras.Model(inputs, outputs, name="lstm_fcn")
+
+
+def shuffles(spec, dimension_shuffle):
+    """Returns whether the LSTM branch reads the shuffled series: `dimension_shuffle`, or for "auto"
+    whether the series has a single channel."""
+    if dimension_shuffle == "auto":
+        return spec.n_features == 1
+    boolean("dimension_shuffle", dimension_shuffle)
+    return dimension_shuffle

@@ -23,9 +23,11 @@ The filled-in values are what `config.yaml`, the HParams dashboard and the log s
 - Monitor: the head's validation metric (`val_accuracy` to classify, `val_loss` otherwise); without
   a validation split, the training loss. Every callback's `mode: auto` and a sweeper's direction
   follow the one rule of `zoo.tasks.direction` for the metric it watches.
-- Normalization: `series` (each series z-normalised per channel, the UCR convention: level and
-  scale carry no class information) to classify or regress, `global` (one scaler fitted on the
-  training split) to forecast, since forecasts are scored in the original units.
+- Normalization: `global` (one scaler per channel fitted on the training split) to forecast, since
+  forecasts are scored in the original units, and for multivariate series, whose channels differ in
+  meaning and whose levels may carry the class (MLSTM-FCN's and the UEA archive's convention);
+  `series` (each series z-normalised per channel, the UCR convention: level and scale carry no class
+  information) for univariate series to classify or regress (`normalization_for`).
 """
 
 import logging
@@ -102,9 +104,22 @@ def validation_fraction_for(n_series, n_classes, requested=AUTO):
     return VALIDATION_SHARE if round(n_series * VALIDATION_SHARE) >= enough else 0.0
 
 
-def normalization_for(head):
-    """Returns the `data.normalize` of `auto` for a head: "global" to forecast, else "series"."""
-    return "global" if head == "forecast" else "series"
+def normalization_for(head, n_features=None):
+    """Returns the `data.normalize` that `auto` stands for.
+
+    Args:
+        head: the model's head, or None where the data is read before the head is known.
+        n_features: int, or None before the data is read.
+
+    Returns:
+        "global" to forecast or for several channels, "series" for one channel, or "auto" while
+        `n_features` is unknown (the data reader decides).
+    """
+    if head == "forecast":
+        return "global"
+    if n_features is None:
+        return AUTO
+    return "series" if n_features == 1 else "global"
 
 
 def adapt_to_config(cfg, task):
@@ -113,7 +128,8 @@ def adapt_to_config(cfg, task):
     Args:
         cfg: the composed training config (DictConfig), modified in place.
         task: the Task of `cfg.model.head`: `monitor` becomes its validation metric, and
-            `data.normalize` follows the head (see the module docstring).
+            `data.normalize` becomes "global" to forecast (otherwise the data's channels decide it
+            once it is read).
     """
     if is_auto(cfg.get("monitor")):
         cfg.monitor = task.monitor
@@ -158,7 +174,7 @@ def adapt_to_data(cfg, dataset):
     for key, value in (dataset.resolved or {}).items():
         if is_auto(cfg.data.get(key)):
             cfg.data[key] = value
-            lines.append(f"data.{key}={value} (the data's rule, zoo.data.windows)")
+            lines.append(f"data.{key}={value} (the data's rule)")
     if is_auto(trainer.batch_size):
         trainer.batch_size = batch_size_for(n_train)
         lines.append(f"trainer.batch_size={trainer.batch_size} (a tenth of {n_train} training series, within [8, 64])")
