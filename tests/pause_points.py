@@ -5,6 +5,7 @@
 <point> is one of:
     batch:<epoch>:<step>   after that step of that epoch (1-based), the backup's check included
     epoch:<epoch>          after that epoch ended: its backup, logs and checkpoints written
+    epochs:<n>             after the n-th epoch this process ended, over every member of an ensemble
     checkpoint:<n>         inside the n-th checkpoint save, the new file complete but not yet renamed
 
 At the point the process writes the marker file and waits until the test deletes it (or 120 s),
@@ -33,6 +34,9 @@ def pause():
         waited += 0.05
 
 
+epochs_ended = 0
+
+
 class PausingEpochLog(zoo.training.loop.EpochLog):
     """EpochLog (the last callback) with a pause after a given step or epoch."""
 
@@ -45,8 +49,10 @@ class PausingEpochLog(zoo.training.loop.EpochLog):
             pause()
 
     def on_epoch_end(self, epoch, logs=None):
+        global epochs_ended
         super().on_epoch_end(epoch, logs)
-        if KIND == "epoch" and [epoch + 1] == NUMBERS:
+        epochs_ended += 1
+        if (KIND == "epoch" and [epoch + 1] == NUMBERS) or (KIND == "epochs" and [epochs_ended] == NUMBERS):
             pause()
 
 

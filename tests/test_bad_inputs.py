@@ -170,6 +170,11 @@ CASES = [
     Case("unknown device", "train", ["trainer.device=tpu"],
          "Error: Received an invalid value for trainer.device, expected one of ['auto', 'cpu', 'gpu'], got 'tpu'."),
     Case("seed not a number", "train", ["seed=abc"], "Error: Received an invalid value for seed, expected an integer >= 0, got 'abc'."),
+    Case("an ensemble of no members", "train", ["trainer.ensemble=0"],
+         "Error: Received an invalid value for trainer.ensemble, expected a positive integer, got 0."),
+    Case("an ensemble of an autoregressive forecaster", "train", ["model=seq2seq", "trainer.ensemble=3"],
+         "Error: trainer.ensemble=3 with model=seq2seq, whose forecast feeds its own outputs back step by step, so members "
+         "cannot be averaged in one graph: use trainer.ensemble=1 or another model."),
     Case("zero epochs", "train", ["trainer.epochs=0"], "Error: Received an invalid value for trainer.epochs, expected a positive integer, got 0."),
     Case("negative batch size", "train", ["trainer.batch_size=-1"], "Error: Received an invalid value for trainer.batch_size..."),
     Case("unknown precision", "train", ["trainer.precision=float8"], "Error: Received an invalid value for trainer.precision..."),

@@ -57,24 +57,33 @@ def test_a_cell_is_one_run_or_the_mean_and_spread_over_seeds():
     assert format_cell([(None, 1.0, None, "x"), (None, 1.0, None, "y")]) == "failed (2 seeds)"
 
 
+def test_an_ensemble_cell_shows_its_members_beside_it():
+    assert format_cell([(0.76, 900.0, 1430, None, [0.70, 0.72, 0.74])]) == (
+        "0.760 (900 s, 1430 ep over 3 members; members 0.720 ± 0.020: 0.700 0.720 0.740)"
+    )
+    two_seeds = [(0.76, 900.0, 10, None, [0.70, 0.72]), (0.74, 800.0, 10, None, [0.74, 0.76])]
+    assert format_cell(two_seeds) == "0.750 ± 0.014 (2 seeds: 0.760 0.740; 850 s per run; members 0.730 ± 0.026)"
+
+
 @pytest.mark.slow
 def test_trains_every_model_and_writes_the_table(tmp_path):
     folder = make_folder(tmp_path)
     (folder / "README.md").write_text(README)
     output = tmp_path / "bench"
     completed = run_cli(
-        "-m", "zoo.bench_real", str(folder), "trainer.steps=4", "--models", "fcn", "last_state", "--output", str(output)
+        "-m", "zoo.bench_real", str(folder), "trainer.steps=4", "--models", "fcn", "last_state", "--ensemble", "2", "--output", str(output)
     )
     table = (output / "bench_real.md").read_text()
     assert "| set | published | fcn | last_state |" in table
     row = next(line for line in table.splitlines() if line.startswith("| Tiny |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == "0.917"
-    for cell in cells[2:]:
-        accuracy = float(cell.split()[0])  # "0.750 (12 s, 1 ep, 12.0 s/ep)"
-        assert 0.0 <= accuracy <= 1.0
-    assert "overrides trainer.steps=4" in table and table in completed.stdout
-    assert (output / "Tiny" / "fcn" / "metrics.json").is_file()
+    for cell, model in zip(cells[2:], ("fcn", "last_state")):
+        metrics = json.loads((output / "Tiny" / model / "metrics.json").read_text())
+        members = [scores["accuracy"] for scores in metrics["ensemble"]["test"]]
+        # "0.750 (12 s, 2 ep over 2 members; members 0.708 ± 0.059: 0.667 0.750)"
+        assert cell.startswith(f"{metrics['test']['accuracy']:.3f} (") and f": {members[0]:.3f} {members[1]:.3f})" in cell
+    assert "overrides trainer.steps=4, ensembles of 2 (trainer.ensemble)" in table and table in completed.stdout
 
 
 @pytest.mark.slow

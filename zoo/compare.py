@@ -32,7 +32,10 @@ def find_runs(paths):
         if not path.exists():
             raise ZooError(f"{path} does not exist: pass a run directory or a directory of runs (e.g. a sweep).")
         finished = (RunDirectory(found.parent) for found in path.rglob(RunDirectory(path).metrics.name))
-        runs.update(run.path for run in finished if run.is_finished() and run.config.is_file())
+        # An ensemble's members are compared through their ensemble, unless asked for by name.
+        runs.update(
+            run.path for run in finished if run.is_finished() and run.config.is_file() and (run.path == path or not run.is_member())
+        )
     if not runs:
         raise ZooError(f"No finished runs (metrics.json + config.yaml) under {', '.join(map(str, paths))}.")
     return sorted(runs)

@@ -74,7 +74,7 @@ def check_normalization(cfg):
 # Every trainer option the zoo reads: configs/trainer/default.yaml sets each (a test pins the two).
 TRAINER_KEYS = (
     "epochs", "steps", "batch_size", "learning_rate", "clipnorm", "optimizer", "backup_every_steps", "steps_per_execution",
-    "jit_compile", "precision", "device", "strategy", "logical_cpus", "cluster", "deterministic",
+    "jit_compile", "precision", "device", "strategy", "logical_cpus", "cluster", "deterministic", "ensemble",
 )
 # What the zoo itself records in a run's config.yaml: the backend it trained on (`check_backend`).
 RECORDED_TRAINER_KEYS = ("backend",)

@@ -8,6 +8,7 @@ from zoo.inference import evaluate_splits
 from zoo.registry import model_info
 from zoo.runs.loading import load_run
 from zoo.tasks.figures import attention_figure
+from zoo.training.ensemble_members import ensemble_members
 from zoo.tasks.reports import get_report
 from zoo.tensorboard_logger import write_run_summaries
 from zoo.validation import positive_int
@@ -57,7 +58,7 @@ def score_test_split(run, model, dataset, task, path, batch_size, eval_dir):
     scores, sections, figures = head_report.evaluate(model, dataset, run.read_classes(), batch_size, eval_dir)
     report = {"checkpoint": str(path), "model": model.name, "task": task.name, "test": keras_metrics, head_report.report_key: scores}
     attention_weights = model_info(model.name).attention_weights
-    if attention_weights is not None:
+    if attention_weights is not None and not ensemble_members(model):  # an ensemble's members each weigh steps their own way
         split = dataset.test
         weights = attention_weights(model).predict(model_inputs(split, input_names(model)), verbose=0)["attention_weights"]
         figures["attention_weights"] = attention_figure(
@@ -69,8 +70,10 @@ def score_test_split(run, model, dataset, task, path, batch_size, eval_dir):
 def report_markdown(run, model, task, report, sections, figures, path, n_series):
     """Returns `eval/report.md`: a header with Keras' metrics, the task's sections, the figure list."""
     decoding = model_info(model.name).decoding
+    members = ensemble_members(model)
+    described = f"{model.name}, an ensemble of {members} members, outputs averaged" if members else model.name
     header = (
-        f"# Evaluation of {model.name} ({task.name})\n\n"
+        f"# Evaluation of {described} ({task.name})\n\n"
         f"Run `{run.path}`, checkpoint `{path.name}`, {n_series} test series. "
         + ("Keras test metrics (teacher-forced): " if decoding == "autoregressive" else "Keras test metrics: ")
         + ", ".join(f"{k} {v:.4f}" for k, v in report["test"].items()) + "."

@@ -196,6 +196,14 @@ class RunDirectory:
     def export_dir(self):
         return self.path / "export"
 
+    def member(self, index):
+        """The RunDirectory of member `index` (0-based) of an ensemble run (`trainer.ensemble`)."""
+        return RunDirectory(self.path / "members" / str(index))
+
+    def is_member(self):
+        """Whether this run is a member of an ensemble run (in its `members/`)."""
+        return self.path.parent.name == "members" and RunDirectory(self.path.parent.parent).config.is_file()
+
     def is_finished(self):
         """Whether the run wrote its final `metrics.json`."""
         return self.metrics.is_file()

@@ -57,6 +57,7 @@ from zoo.training.distribution import (
     prepare_devices,
     weights_digest,
 )
+from zoo.training.ensemble_members import check_ensemble, ensemble_size
 from zoo.training.resume import TrainingBackup
 from zoo.training.run_config import check_config, config_to_run, relocated, with_absolute_data_paths
 from zoo.training.summary import closing_summary, inference_mode_warning
@@ -64,11 +65,12 @@ from zoo.training.summary import closing_summary, inference_mode_warning
 log = logging.getLogger(__name__)
 
 
-def train(cfg: DictConfig) -> float:
-    """Trains the configured model and writes the run directory.
+def train(cfg: DictConfig, *, ensemble_dir=None) -> float:
+    """Trains the configured model (or, with `trainer.ensemble=N`, N members) and writes the run directory.
 
     Args:
         cfg: the composed `configs/train.yaml`.
+        ensemble_dir: the ensemble's run directory when `cfg` is one of its members (its resume command names the ensemble).
 
     Returns:
         The monitored validation metric of the best checkpoint, for a Hydra sweeper (None on the
@@ -76,9 +78,14 @@ def train(cfg: DictConfig) -> float:
     """
     cfg = config_to_run(cfg)
     task = check_config(cfg)
+    check_ensemble(cfg)
     run = open_run_directory(cfg)
     if run.is_finished():  # only in a re-run sweep (zoo.runs.lock.sweep_refusal)
         return skip_finished_trial(run)
+    if ensemble_size(cfg.trainer) > 1:
+        from zoo.training.ensemble import train_ensemble  # imported here: it trains each member with train()
+
+        return train_ensemble(cfg, task, run)
     device = set_up_device(cfg)
     dataset = build_dataset(cfg.data)
     adapt_to_data(cfg, dataset)
@@ -87,7 +94,7 @@ def train(cfg: DictConfig) -> float:
     check_optimizer_values(cfg.trainer)  # after place(): multi-worker TensorFlow takes no op before its strategy
     if not placement.is_chief:
         run = scratch_run_directory(cfg, placement)
-    backup = open_backup(run, cfg, placement)
+    backup = open_backup(run, cfg, placement, resume_dir=ensemble_dir or run.path)
     with placement.scope():
         model = build_and_compile_model(cfg, dataset.spec, task)
     summary = model_summary(model)
@@ -162,22 +169,31 @@ def scratch_run_directory(cfg, placement):
     return RunDirectory(path)
 
 
-def open_backup(run, cfg, placement):
-    """Returns the run's TrainingBackup, loaded if an interrupted run left one.
-
-    A run directory that already holds a config (an unfinished run) takes only the same config:
-    the exact command again, or `resume=<run_dir>`. A run of several processes starts afresh.
-    """
-    run.remove_partial_files()  # left by a process killed while writing; this run holds the directory's lock
+def check_same_config(run, cfg):
+    """Refuses a config other than the one an unfinished run in `run` was started with (the exact
+    command again, or `resume=<run_dir>`, is accepted)."""
     if run.config.is_file():
         saved = OmegaConf.to_container(relocated(load_config_file(run.config), run.path))
         differing = differing_keys(OmegaConf.to_container(with_absolute_data_paths(cfg)), saved)
         if differing:
             raise ZooError(another_config_refusal(run.path, differing))
+
+
+def open_backup(run, cfg, placement, resume_dir):
+    """Returns the run's TrainingBackup, loaded if an interrupted run left one.
+
+    A run directory that already holds a config (an unfinished run) takes only the same config.
+    A run of several processes starts afresh.
+
+    Args:
+        resume_dir: the directory the resume command names (the run's, or its ensemble's).
+    """
+    run.remove_partial_files()  # left by a process killed while writing; this run holds the directory's lock
+    check_same_config(run, cfg)
     backup = TrainingBackup(
         run.backup_state,
         every_steps=cfg.trainer.get("backup_every_steps", 0),
-        resume_command=resume_command(run.path),
+        resume_command=resume_command(resume_dir),
     )
     backup.load()
     if backup.resuming and placement.num_processes > 1:
@@ -190,7 +206,11 @@ def open_backup(run, cfg, placement):
 
 def build_and_compile_model(cfg, spec, task):
     """Builds the model for data described by `spec` and compiles it for `task`."""
-    model = build_model(cfg.model, spec)
+    return compile_for(build_model(cfg.model, spec), cfg, spec, task)
+
+
+def compile_for(model, cfg, spec, task):
+    """Compiles `model` with the run's optimizer and the task's loss and metrics; returns it."""
     compile_model(
         model,
         jit_compile=cfg.trainer.jit_compile,
