@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from conftest import evaluate_in_process, run_cli, train_in_process
 from test_export import run_onnx, run_saved_model
 
@@ -55,6 +56,10 @@ def test_metrics_report_the_ensemble_and_each_member(ensemble_run):
     assert evaluation["test"]["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     assert "an ensemble of 2 members" in (ensemble_run / "eval" / "report.md").read_text()
     assert find_runs([ensemble_run.parent]) == [ensemble_run]  # compare sees one model, not its members
+    accumulator = EventAccumulator(str(ensemble_run / "tensorboard"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    tags = set(accumulator.Tags()["tensors"])
+    assert {"final/test_accuracy", "config", "_hparams_/session_start_info", "eval/test_ece"} <= tags
     assert find_runs([ensemble_run / "members" / "0"]) == [ensemble_run / "members" / "0"]
 
 

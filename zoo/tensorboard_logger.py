@@ -214,7 +214,7 @@ def _stop_trace():
         tf.profiler.experimental.stop()
 
 
-def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0):
+def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0, run_config=None):
     """Appends scalars, PNG images and texts to a run's TensorBoard directory (the same TensorBoard run).
 
     Args:
@@ -223,9 +223,14 @@ def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0):
         images: dict from tag to a PNG file path.
         texts: dict from tag to Markdown text.
         step: int. Step the values are logged at.
+        run_config: a run's config, written as the `config` text and the run's HParams (for a run
+            that trains no model of its own: an ensemble).
     """
     writer = tf.summary.create_file_writer(str(log_dir))
     with writer.as_default():
+        if run_config is not None:
+            tf.summary.text("config", _as_markdown_code(OmegaConf.to_yaml(run_config, resolve=True)), step=0)
+            hparams_api.hparams(flat_hparams(run_config), trial_id=trial_name(log_dir, run_config))
         for tag, value in (scalars or {}).items():
             tf.summary.scalar(tag, float(value), step=step)
         for tag, path in (images or {}).items():

@@ -9,6 +9,7 @@ from zoo.inference import evaluate_splits
 from zoo.runs.directory import as_typed, load_checkpoint
 from zoo.tasks import monitored_value
 from zoo.tasks.reports import get_report
+from zoo.tensorboard_logger import write_run_summaries
 from zoo.training.adaptive import adapt_to_data, check_sweeper_direction
 from zoo.training.builders import build_dataset, build_model
 from zoo.training.device import backend_name
@@ -61,6 +62,8 @@ def train_ensemble(cfg, task, run):
         **get_report(task.name).final_scores(best, dataset, cfg.trainer.batch_size),
     }
     write_results(run, cfg, task, metrics)
+    if "tensorboard" in cfg.logger:  # the ensemble is a run of its own in the HParams table, beside its members
+        write_run_summaries(cfg.logger.tensorboard.log_dir, run_config=cfg)
     test = ", ".join(f"{name} {value:.4g}" for name, value in sorted(metrics["test"].items()))
     typed = as_typed(run.path)
     for line in (
