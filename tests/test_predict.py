@@ -63,6 +63,8 @@ def test_the_predict_command_writes_one_row_per_series_with_every_class_probabil
         assert sum(probabilities) == pytest.approx(1.0, abs=1e-4)
         assert row["class"] == ["damped", "sine"][int(np.argmax(probabilities))]
     assert "The file's labels agree with" in completed.stdout + completed.stderr
+    assert f"Predicting 34 series of {EXAMPLES / 'tiny_TEST.ts'} in 1 batch of 256." in completed.stdout + completed.stderr
+    assert "\x1b" not in completed.stdout and "\r" not in completed.stdout  # no progress bar when piped
     # Without output=, predictions go into the run directory.
     assert run_task_in_process("predict", [f"run_dir={classifier_run}", f"input={EXAMPLES / 'tiny_TEST.ts'}"], capsys)[0] == 0
     assert (classifier_run / "predictions" / "tiny_TEST.ts.csv").read_text() == output.read_text()

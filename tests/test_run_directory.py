@@ -1,6 +1,7 @@
 """The run directory: every path in one place, atomic strict-JSON writes, checkpoints that survive a failed save."""
 
 import json
+import subprocess
 
 import keras
 import numpy as np
@@ -131,3 +132,13 @@ def test_data_paths_are_saved_absolute_so_a_run_evaluates_from_anywhere(tmp_path
 def test_the_printed_resume_command_is_shell_quoted(tmp_path):
     assert resume_command(tmp_path / "my runs" / "a") == f"python train.py 'resume={tmp_path}/my runs/a'"
     assert resume_command(tmp_path / "plain") == f"python train.py resume={tmp_path}/plain"
+
+
+def test_a_run_directory_anywhere_stays_out_of_git(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    run = RunDirectory(tmp_path / "my_run")  # as hydra.run.dir=my_run makes it, outside outputs/
+    run.create()
+    run.write_json(run.metrics, {"test": {}})
+    (tmp_path / "notes.txt").write_text("mine")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert status.stdout.splitlines() == ["?? notes.txt"]

@@ -6,7 +6,7 @@ from zoo.registry import model_info
 SPLITS = ("train", "validation", "test")
 
 
-def predict(model, split, batch_size=256):
+def predict(model, split, batch_size=256, verbose=0):
     """Predicts `split` in the model's scaled units.
 
     A model registered with a `forecaster` (seq2seq) never sees the truth: it forecasts from its
@@ -16,6 +16,7 @@ def predict(model, split, batch_size=256):
         model: a zoo model (its name is its registry key).
         split: SeriesSplit.
         batch_size: int.
+        verbose: int. 1 shows Keras' progress bar over the batches (`model.predict`'s verbose).
 
     Returns:
         The model's output array: `(n, n_classes)`, `(n, horizon, n_features)` or `(n, 1)`.
@@ -25,7 +26,7 @@ def predict(model, split, batch_size=256):
         inputs = model_inputs(split, input_names(model), teacher_forcing=False)
         horizon = model.outputs[0].shape[1]
         return info.forecaster(model, inputs, horizon, batch_size=batch_size)
-    return model.predict(model_inputs(split, input_names(model)), batch_size=batch_size, verbose=0)
+    return model.predict(model_inputs(split, input_names(model)), batch_size=batch_size, verbose=verbose)
 
 
 def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):

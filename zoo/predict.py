@@ -9,6 +9,7 @@ probability, the forecast in original units, or the regressed value. A run train
 import csv
 import io
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -139,7 +140,10 @@ def predict_file(cfg):
     else:
         raw = read_series(cfg.input, run.config)
     check_labels(raw, run)
-    outputs = run.predict(raw.series, static=raw.static, batch_size=cfg.batch_size)
+    batches = -(-len(raw.series) // cfg.batch_size)
+    log.info(f"Predicting {len(raw.series):,} series of {cfg.input} in {batches:,} batch{'es' if batches > 1 else ''} of {cfg.batch_size}.")
+    # Keras' progress bar at a terminal only: piped output keeps no control characters.
+    outputs = run.predict(raw.series, static=raw.static, batch_size=cfg.batch_size, verbose=1 if sys.stdout.isatty() else 0)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(output, prediction_table(raw, run, outputs, starts))
     if raw.labels is not None and "class" in outputs:

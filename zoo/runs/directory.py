@@ -210,8 +210,11 @@ class RunDirectory:
 
     # === Writing ===
     def create(self):
-        """Makes the run directory and its `checkpoints/`."""
+        """Makes the run directory and its `checkpoints/`, and a `.gitignore` that keeps the run out of git wherever it lies."""
         self.checkpoints.mkdir(parents=True, exist_ok=True)
+        ignore = self.path / ".gitignore"
+        if not ignore.exists():
+            write_text_atomically(ignore, "# A training run (checkpoints, logs): never committed.\n*\n")
 
     def write_config(self, cfg):
         """Writes `cfg` with every interpolation resolved, so it can be read without Hydra."""

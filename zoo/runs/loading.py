@@ -133,7 +133,7 @@ class TrainedRun:
         names = self.config.data.get("feature_columns") or self.config.data.get("value_columns")
         return list(names) if names and not isinstance(names, str) and len(names) == self.n_features else [f"feature_{i}" for i in range(self.n_features)]
 
-    def predict(self, series, lengths=None, static=None, batch_size=256):
+    def predict(self, series, lengths=None, static=None, batch_size=256, verbose=0):
         """Predicts new series in original units, with the run's scaling, padding, mask and static covariates.
 
         Args:
@@ -142,6 +142,7 @@ class TrainedRun:
             lengths: optional int array `(n,)` of valid steps per series of a padded array.
             static: array `(n, n_static)` when the run trained with static covariates.
             batch_size: int.
+            verbose: int. 1 shows Keras' progress bar over the batches.
 
         Returns:
             Dict of arrays with one row per series: `class` and `probabilities` (classify),
@@ -150,7 +151,7 @@ class TrainedRun:
             end from its last `data.context_length` steps, so whole histories may be passed.
         """
         split = self.scaler.transform(self.prepare(series, lengths, static))
-        return self.report.outputs(predict(self.model, split, batch_size), self.scaler, self.classes, split)
+        return self.report.outputs(predict(self.model, split, batch_size, verbose), self.scaler, self.classes, split)
 
     def prepare(self, series, lengths=None, static=None):
         """Checks new series against the run's input contract and pads them; returns an unscaled SeriesSplit."""
