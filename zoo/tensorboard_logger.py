@@ -8,14 +8,11 @@ one run per training run and colours compare runs, not splits. Scalars are tagge
 from pathlib import Path
 
 import keras
-import numpy as np
-import tensorflow as tf
 from omegaconf import ListConfig, OmegaConf
 from tensorboard.plugins.custom_scalar import layout_pb2
-from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
-from tensorboard.plugins.hparams import api as hparams_api
 
 from zoo.errors import ZooError
+from zoo.tensorboard_writer import SummaryWriter, gfile, png_size
 from zoo.validation import non_negative_int
 
 
@@ -70,18 +67,19 @@ def trial_name(log_dir, cfg):
 
 
 def check_writable(log_dir):
-    """Raises a ZooError unless `log_dir` (local, or any file system TensorFlow writes) takes a file.
+    """Raises a ZooError unless `log_dir` (local, or any file system TensorFlow writes where it is installed) takes a file.
 
-    TensorFlow's summary writer fails only when training starts, after the run's files are written.
+    The event writer would fail only when training starts, after the run's files are written.
     """
     probe = f"{log_dir.rstrip('/')}/.zoo_write_check"
     try:
-        tf.io.gfile.makedirs(log_dir)
-        with tf.io.gfile.GFile(probe, "w") as file:
+        gfile.makedirs(log_dir)
+        with gfile.GFile(probe, "w") as file:
             file.write("")
-        tf.io.gfile.remove(probe)
-    except (tf.errors.OpError, OSError) as error:
-        reason = (error.message if isinstance(error, tf.errors.OpError) else error.strerror).removeprefix(f"{log_dir}; ")
+        gfile.remove(probe)
+    except Exception as error:  # TensorFlow's OpError or the stub's OSError
+        message = getattr(error, "message", None) or getattr(error, "strerror", None) or str(error)
+        reason = message.removeprefix(f"{log_dir}; ")
         raise ZooError(f"Cannot write TensorBoard logs to {log_dir} ({reason}): choose a writable logger.tensorboard.log_dir.") from error
 
 
@@ -120,18 +118,17 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self._layout_written = False
 
     def on_train_begin(self, logs=None):
-        self._writer = tf.summary.create_file_writer(self.log_dir)
+        self._writer = SummaryWriter(self.log_dir)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._header_written:
             return
         self._header_written = True
-        with self._writer.as_default():
-            if self.run_config is not None:
-                tf.summary.text("config", _as_markdown_code(OmegaConf.to_yaml(self.run_config, resolve=True)), step=0)
-                hparams_api.hparams(flat_hparams(self.run_config), trial_id=trial_name(self.log_dir, self.run_config))
-            if self.model_summary:
-                tf.summary.text("model_summary", _as_markdown_code(self.model_summary), step=0)
+        if self.run_config is not None:
+            self._writer.text("config", _as_markdown_code(OmegaConf.to_yaml(self.run_config, resolve=True)))
+            self._writer.hparams(flat_hparams(self.run_config), trial_id=trial_name(self.log_dir, self.run_config))
+        if self.model_summary:
+            self._writer.text("model_summary", _as_markdown_code(self.model_summary))
         self._writer.flush()
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -146,29 +143,26 @@ class TensorBoardLogger(keras.callbacks.Callback):
             self._profiling = False
         if self.update_freq == "epoch" or not self.update_freq or self._batch_step % self.update_freq:
             return
-        with self._writer.as_default():
-            for name, value in (logs or {}).items():
-                tf.summary.scalar(f"batch_{name}/train", value, step=self._batch_step)
+        for name, value in (logs or {}).items():
+            self._writer.scalar(f"batch_{name}/train", value, step=self._batch_step)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
-        with self._writer.as_default():
-            if not self._layout_written:
-                # Metric names are known only once Keras has reported them.
-                names = [name for name in logs if not name.startswith("val_") and name != "learning_rate"]
-                layout = custom_scalar_summary.pb(_custom_scalar_layout(names))
-                tf.summary.experimental.write_raw_pb(layout.SerializeToString(), step=0)
-                self._layout_written = True
-            for name, value in logs.items():
-                if name.startswith("val_"):
-                    tf.summary.scalar(f"{name[4:]}/validation", value, step=epoch)
-                elif name != "learning_rate":
-                    tf.summary.scalar(f"{name}/train", value, step=epoch)
-            learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            tf.summary.scalar("learning_rate", learning_rate, step=epoch)
-            if self.histogram_freq and epoch % self.histogram_freq == 0:
-                for weight in self.model.weights:
-                    tf.summary.histogram(weight.path, keras.ops.convert_to_numpy(weight), step=epoch)
+        if not self._layout_written:
+            # Metric names are known only once Keras has reported them.
+            names = [name for name in logs if not name.startswith("val_") and name != "learning_rate"]
+            self._writer.custom_scalars(_custom_scalar_layout(names))
+            self._layout_written = True
+        for name, value in logs.items():
+            if name.startswith("val_"):
+                self._writer.scalar(f"{name[4:]}/validation", value, step=epoch)
+            elif name != "learning_rate":
+                self._writer.scalar(f"{name}/train", value, step=epoch)
+        learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self._writer.scalar("learning_rate", learning_rate, step=epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for weight in self.model.weights:
+                self._writer.histogram(weight.path, keras.ops.convert_to_numpy(weight), step=epoch)
         self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -202,6 +196,8 @@ def _start_trace(log_dir):
 
         jax.profiler.start_trace(log_dir)
     else:
+        import tensorflow as tf
+
         tf.profiler.experimental.start(log_dir)
 
 
@@ -211,6 +207,8 @@ def _stop_trace():
 
         jax.profiler.stop_trace()
     else:
+        import tensorflow as tf
+
         tf.profiler.experimental.stop()
 
 
@@ -226,16 +224,15 @@ def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0, 
         run_config: a run's config, written as the `config` text and the run's HParams (for a run
             that trains no model of its own: an ensemble).
     """
-    writer = tf.summary.create_file_writer(str(log_dir))
-    with writer.as_default():
-        if run_config is not None:
-            tf.summary.text("config", _as_markdown_code(OmegaConf.to_yaml(run_config, resolve=True)), step=0)
-            hparams_api.hparams(flat_hparams(run_config), trial_id=trial_name(log_dir, run_config))
-        for tag, value in (scalars or {}).items():
-            tf.summary.scalar(tag, float(value), step=step)
-        for tag, path in (images or {}).items():
-            image = tf.io.decode_png(tf.io.read_file(str(path)), channels=4)
-            tf.summary.image(tag, np.asarray(image)[None], step=step)
-        for tag, text in (texts or {}).items():
-            tf.summary.text(tag, text, step=step)
+    writer = SummaryWriter(log_dir)
+    if run_config is not None:
+        writer.text("config", _as_markdown_code(OmegaConf.to_yaml(run_config, resolve=True)))
+        writer.hparams(flat_hparams(run_config), trial_id=trial_name(log_dir, run_config))
+    for tag, value in (scalars or {}).items():
+        writer.scalar(tag, value, step=step)
+    for tag, path in (images or {}).items():
+        png = Path(path).read_bytes()
+        writer.image(tag, png, *png_size(png), step=step)
+    for tag, text in (texts or {}).items():
+        writer.text(tag, text, step=step)
     writer.close()

@@ -1,0 +1,67 @@
+"""A TensorBoard event writer that needs no TensorFlow: the `tensorboard` package's own event file
+writer and summary protos, so every Keras backend logs the same scalars, text, images, histograms,
+HParams and Custom Scalars layouts as `tf.summary` would."""
+
+import time
+
+import numpy as np
+from tensorboard.compat import tf as tensorboard_tf  # TensorFlow's file systems where it is installed, else a stub
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
+from tensorboard.plugins.hparams.summary_v2 import hparams_pb
+from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+from tensorboard.plugins.image import metadata as image_metadata
+from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+from tensorboard.plugins.text.summary_v2 import text_pb
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.util import tensor_util
+
+gfile = tensorboard_tf.io.gfile
+
+
+class SummaryWriter:
+    """Appends summaries to one event file in `log_dir` (one TensorBoard run).
+
+    Args:
+        log_dir: str. The run's TensorBoard directory; made if missing.
+    """
+
+    def __init__(self, log_dir):
+        self._writer = EventFileWriter(str(log_dir), filename_suffix=".v2")
+
+    def _add(self, summary, step):
+        if not isinstance(summary, summary_pb2.Summary):  # some helpers build TensorFlow's own proto where it is installed
+            summary = summary_pb2.Summary.FromString(summary.SerializeToString())
+        self._writer.add_event(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+
+    def scalar(self, tag, value, step):
+        self._add(scalar_pb(tag, float(value)), step)
+
+    def text(self, tag, text, step=0):
+        self._add(text_pb(tag, text), step)
+
+    def histogram(self, tag, values, step):
+        self._add(histogram_pb(tag, np.asarray(values, dtype="float64").reshape(-1)), step)
+
+    def image(self, tag, png_bytes, width, height, step=0):
+        """Writes one PNG image (as `tf.summary.image` stores it: width, height, then the encoded image)."""
+        tensor = tensor_util.make_tensor_proto([str(width).encode(), str(height).encode(), png_bytes], dtype=np.object_)
+        metadata = image_metadata.create_summary_metadata(display_name=tag, description="", converted_to_tensor=True)
+        self._add(summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)]), step)
+
+    def hparams(self, values, trial_id):
+        self._add(hparams_pb(values, trial_id=trial_id), 0)
+
+    def custom_scalars(self, layout):
+        self._add(custom_scalar_summary.pb(layout), 0)
+
+    def flush(self):
+        self._writer.flush()
+
+    def close(self):
+        self._writer.close()
+
+
+def png_size(png_bytes):
+    """Returns `(width, height)` of a PNG from its header."""
+    return int.from_bytes(png_bytes[16:20], "big"), int.from_bytes(png_bytes[20:24], "big")
