@@ -15,6 +15,7 @@ from backend_checks import cases, dataset, predict
 from conftest import ROOT, run_cli, train_in_process
 from model_checks import toy_batch
 from omegaconf import OmegaConf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from zoo import ZooError, create_model, list_models, model_info
 from zoo.tensorboard_logger import flat_hparams
@@ -97,6 +98,35 @@ def test_a_jax_run_records_its_backend_in_config_metrics_and_hparams(jax_run):
     assert json.loads((jax_run / "metrics.json").read_text())["backend"] == "jax"
     assert flat_hparams(config)["trainer.backend"] == "jax"
     assert "Training last_state on CPU (jax backend)" in (jax_run / "train.log").read_text()
+
+
+def test_jax_trains_evaluates_and_predicts_with_tensorflow_missing(tmp_path):
+    run, predictions = tmp_path / "run", tmp_path / "predictions.csv"
+    tiny = ["data=ts", "data.train_path=data/examples/tiny_TRAIN.ts", "data.test_path=data/examples/tiny_TEST.ts"]
+    blocked = "tests/without_tensorflow.py"
+    run_cli(blocked, "train.py", *tiny, "debug=smoke", f"hydra.run.dir={run}", env=JAX)
+    run_cli(blocked, "evaluate.py", f"run_dir={run}", env=JAX)
+    run_cli(blocked, "-mzoo.predict", f"run_dir={run}", "input=data/examples/tiny_TEST.ts", f"output={predictions}", env=JAX)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["backend"] == "jax"
+    assert json.loads((run / "eval" / "metrics.json").read_text())["test"]["accuracy"] == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
+    assert len(predictions.read_text().splitlines()) == 1 + 34
+    # TensorBoard's own reader finds what the run and its evaluation wrote without TensorFlow.
+    accumulator = EventAccumulator(str(run / "tensorboard"), size_guidance={"tensors": 0, "images": 0})
+    accumulator.Reload()
+    tags = accumulator.Tags()
+    assert {"loss/train", "accuracy/validation", "learning_rate", "config", "model_summary", "eval/report",
+            "final/test_accuracy", "_hparams_/session_start_info", "custom_scalars__config__"} <= set(tags["tensors"])  # fmt: skip
+    images = [event for event in accumulator.Tensors("eval/confusion_matrix")]
+    assert images and images[0].tensor_proto.string_val[2][:8] == b"\x89PNG\r\n\x1a\n"
+    assert tf_scalar(accumulator, "final/test_accuracy") == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
+
+
+def tf_scalar(accumulator, tag):
+    """The value of a scalar summary as TensorBoard's reader returns it."""
+    from tensorboard.util import tensor_util
+
+    return float(tensor_util.make_ndarray(accumulator.Tensors(tag)[-1].tensor_proto))
 
 
 def test_evaluate_on_tensorflow_reproduces_a_jax_run(jax_run):

@@ -17,6 +17,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from zoo import ZooError
+from zoo.data.pipeline import SplitBatches
 from zoo.runs.lock import keep_apart
 from zoo.training.distribution import Placement, check_strategy, process_rank
 
@@ -122,6 +123,13 @@ def test_each_process_reads_its_rows_of_every_global_batch():
     # Rows 2-3 of the first batch; of the last (3 rows, 2 usable on 2 devices) row 5.
     assert got == [([2, 3], [20, 30]), ([5], [50])]
     assert Placement().local_batches(batches) is batches
+    # The NumPy batches of the other backends (a generator for training, a PyDataset for evaluation) alike.
+    numpy_batches = [({"series": rows[:4]}, rows[:4] * 10), ({"series": rows[4:]}, rows[4:] * 10)]
+    placement = Placement("data_parallel", process_id=1, num_processes=2, num_devices=2)
+    from_generator = [(inputs["series"].tolist(), targets.tolist()) for inputs, targets in placement.local_batches(iter(numpy_batches))]
+    evaluation = placement.local_batches(SplitBatches(({"series": rows}, rows * 10), batch_size=4))
+    from_pydataset = [(evaluation[i][0]["series"].tolist(), evaluation[i][1].tolist()) for i in range(len(evaluation))]
+    assert from_generator == from_pydataset == got
 
 
 def test_processes_after_the_first_keep_their_files_below_the_run(monkeypatch):

@@ -1,6 +1,5 @@
 """A Keras 3 model zoo of LSTM sequence models, configured by Hydra and logged to TensorBoard."""
 
-import importlib.util
 import os
 import sys
 
@@ -34,7 +33,7 @@ def _import_keras_without_unused_modules():
         with start_up_lines_dropped():
             import keras  # noqa: F401
 
-            if importlib.util.find_spec("tensorflow"):  # the TensorFlow backend, or the zoo's data pipeline and TensorBoard writer
+            if tensorflow_backend:  # JAX and PyTorch runs need no TensorFlow
                 # TensorFlow probes CUDA once, on first listing its devices; on a CPU-only machine that
                 # writes a failure line, dropped here. (Listed devices stay configurable.)
                 import tensorflow as tf

@@ -1,6 +1,6 @@
 """Predictions and Keras metrics of a trained model on splits; forecasting goes through the registered capabilities."""
 
-from zoo.data.pipeline import input_names, make_tf_dataset, model_inputs
+from zoo.data.pipeline import input_names, make_batches, model_inputs
 from zoo.registry import model_info
 
 SPLITS = ("train", "validation", "test")
@@ -41,7 +41,7 @@ def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):
         if not len(dataset.split(split)):
             results[split] = {}
             continue
-        pipeline = make_tf_dataset(dataset.split(split), input_names=names, task=task, batch_size=batch_size)
+        pipeline = make_batches(dataset.split(split), input_names=names, task=task, batch_size=batch_size)
         values = model.evaluate(pipeline, verbose=0, return_dict=True)
         results[split] = {name: float(value) for name, value in values.items()}
     return results

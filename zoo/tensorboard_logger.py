@@ -73,11 +73,16 @@ def check_writable(log_dir):
     """
     probe = f"{log_dir.rstrip('/')}/.zoo_write_check"
     try:
-        gfile.makedirs(log_dir)
-        with gfile.GFile(probe, "w") as file:
-            file.write("")
-        gfile.remove(probe)
-    except Exception as error:  # TensorFlow's OpError or the stub's OSError
+        if "://" in log_dir:  # gs://, s3://: TensorFlow's file systems, or the stub's where TensorFlow is missing
+            gfile.makedirs(log_dir)
+            with gfile.GFile(probe, "w") as file:
+                file.write("")
+            gfile.remove(probe)
+        else:
+            Path(log_dir).mkdir(parents=True, exist_ok=True)
+            Path(probe).write_text("")
+            Path(probe).unlink()
+    except Exception as error:  # TensorFlow's OpError, the stub's errors, or OSError
         message = getattr(error, "message", None) or getattr(error, "strerror", None) or str(error)
         reason = message.removeprefix(f"{log_dir}; ")
         raise ZooError(f"Cannot write TensorBoard logs to {log_dir} ({reason}): choose a writable logger.tensorboard.log_dir.") from error

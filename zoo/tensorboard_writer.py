@@ -2,19 +2,27 @@
 writer and summary protos, so every Keras backend logs the same scalars, text, images, histograms,
 HParams and Custom Scalars layouts as `tf.summary` would."""
 
+import sys
 import time
+import types
 
+import keras
 import numpy as np
-from tensorboard.compat import tf as tensorboard_tf  # TensorFlow's file systems where it is installed, else a stub
-from tensorboard.compat.proto import event_pb2, summary_pb2
-from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
-from tensorboard.plugins.hparams.summary_v2 import hparams_pb
-from tensorboard.plugins.histogram.summary_v2 import histogram_pb
-from tensorboard.plugins.image import metadata as image_metadata
-from tensorboard.plugins.scalar.summary_v2 import scalar_pb
-from tensorboard.plugins.text.summary_v2 import text_pb
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
-from tensorboard.util import tensor_util
+
+if keras.backend.backend() != "tensorflow":
+    # TensorBoard's switch to its own file layer (local and S3 paths), so JAX and PyTorch runs never import TensorFlow.
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+
+from tensorboard.compat import tf as tensorboard_tf  # noqa: E402  (TensorFlow's file systems on its backend: gs:// too)
+from tensorboard.compat.proto import event_pb2, summary_pb2  # noqa: E402
+from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata  # noqa: E402
+from tensorboard.plugins.hparams.summary_v2 import hparams_pb  # noqa: E402
+from tensorboard.plugins.histogram.summary_v2 import histogram_pb  # noqa: E402
+from tensorboard.plugins.image import metadata as image_metadata  # noqa: E402
+from tensorboard.plugins.scalar.summary_v2 import scalar_pb  # noqa: E402
+from tensorboard.plugins.text.summary_v2 import text_pb  # noqa: E402
+from tensorboard.summary.writer.event_file_writer import EventFileWriter  # noqa: E402
+from tensorboard.util import tensor_util  # noqa: E402
 
 gfile = tensorboard_tf.io.gfile
 
@@ -53,7 +61,10 @@ class SummaryWriter:
         self._add(hparams_pb(values, trial_id=trial_id), 0)
 
     def custom_scalars(self, layout):
-        self._add(custom_scalar_summary.pb(layout), 0)
+        """Writes a Custom Scalars layout (`layout_pb2.Layout`), as `custom_scalar.summary.pb` does with TensorFlow."""
+        tensor = tensor_util.make_tensor_proto(layout.SerializeToString(), dtype=np.object_)
+        value = summary_pb2.Summary.Value(tag=custom_scalar_metadata.CONFIG_SUMMARY_TAG, metadata=custom_scalar_metadata.create_summary_metadata(), tensor=tensor)
+        self._add(summary_pb2.Summary(value=[value]), 0)
 
     def flush(self):
         self._writer.flush()

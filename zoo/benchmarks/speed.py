@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from zoo.data import make_tf_dataset, make_training_dataset, synthetic_dataset
+from zoo.data import make_batches, make_training_dataset, synthetic_dataset
 from zoo.data.pipeline import input_names
 from zoo.inference import predict
 from zoo.registry import create_model, list_models, model_info
@@ -56,7 +56,7 @@ def benchmark_model(name, dataset, *, epochs, batch_size):
     started = time.perf_counter()
     model.fit(train, epochs=epochs + 1, initial_epoch=1, steps_per_epoch=steps, verbose=0)
     train_seconds = time.perf_counter() - started
-    test = make_tf_dataset(dataset.test, input_names=names, task=task, batch_size=batch_size)
+    test = make_batches(dataset.test, input_names=names, task=task, batch_size=batch_size)
 
     def infer():
         if info.forecaster is not None:

@@ -2,7 +2,7 @@
 
 from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
 from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
-from zoo.data.pipeline import make_tf_dataset, make_training_dataset, model_inputs
+from zoo.data.pipeline import make_batches, make_training_dataset, model_inputs
 from zoo.data.synthetic import synthetic_dataset
 from zoo.data.windows import forecast_dataset
 
@@ -13,7 +13,7 @@ __all__ = [
     "Standardizer",
     "csv_dataset",
     "forecast_dataset",
-    "make_tf_dataset",
+    "make_batches",
     "make_training_dataset",
     "model_inputs",
     "npz_dataset",

@@ -1,11 +1,21 @@
-"""The one place that turns a SeriesSplit into model inputs and a shuffled, batched, prefetched tf.data pipeline."""
+"""The one place that turns a SeriesSplit into model inputs and batches for `fit`, `evaluate` and `predict`.
+
+On the TensorFlow backend the batches come from a prefetched tf.data pipeline; on JAX and PyTorch
+from NumPy (a generator for training, a `keras.utils.PyDataset` for evaluation), so TensorFlow
+need not be installed there. Both give the same batches for the same epoch order.
+"""
 
 import math
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from zoo.errors import ZooError
+
+
+def on_tensorflow():
+    """Whether Keras runs on TensorFlow, whose tf.data pipeline the zoo then uses."""
+    return keras.backend.backend() == "tensorflow"
 
 
 def last_valid_values(series, lengths):
@@ -60,8 +70,34 @@ def model_inputs(split, input_names, teacher_forcing=True):
     return inputs
 
 
-def make_tf_dataset(split, *, input_names, task, batch_size):
-    """Returns a `tf.data.Dataset` of `(inputs, targets)` batches in the split's order (evaluation, prediction).
+def rows_of(arrays, indices):
+    """Returns the nested `arrays` (dicts and tuples of arrays) at `indices` (a slice or index array)."""
+    return keras.tree.map_structure(lambda array: array[indices], arrays)
+
+
+class SplitBatches(keras.utils.PyDataset):
+    """`(inputs, targets)` batches of arrays in their order, the same each epoch (evaluation, validation).
+
+    Args:
+        arrays: `(inputs dict, targets)`.
+        batch_size: int.
+    """
+
+    def __init__(self, arrays, batch_size):
+        super().__init__()
+        self.arrays, self.batch_size = arrays, batch_size
+        self.rows = len(keras.tree.flatten(arrays)[0])
+
+    def __len__(self):
+        return math.ceil(self.rows / self.batch_size)
+
+    def __getitem__(self, index):
+        return rows_of(self.arrays, slice(index * self.batch_size, (index + 1) * self.batch_size))
+
+
+def make_batches(split, *, input_names, task, batch_size):
+    """Returns `(inputs, targets)` batches in the split's order (evaluation, validation): a prefetched
+    `tf.data.Dataset` on TensorFlow, a `SplitBatches` elsewhere.
 
     Args:
         split: SeriesSplit.
@@ -69,25 +105,46 @@ def make_tf_dataset(split, *, input_names, task, batch_size):
         task: Task. Says what the model is trained to output (`task.targets(split)`).
         batch_size: int.
     """
-    dataset = tf.data.Dataset.from_tensor_slices((model_inputs(split, input_names), task.targets(split)))
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    arrays = (model_inputs(split, input_names), task.targets(split))
+    if not on_tensorflow():
+        return SplitBatches(arrays, batch_size)
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def epoch_order(n, seed, epoch):
     """Returns the order `(n,)` in which epoch `epoch` visits the training series: a function of seed and epoch only.
 
     Because the order does not depend on how many epochs ran before in this process, a resumed
-    run sees exactly the batches an uninterrupted one would.
+    run sees exactly the batches an uninterrupted one would. TensorFlow's stateless shuffle on
+    the TensorFlow backend (the order the pinned metrics were trained in); NumPy's, seeded by
+    (seed, epoch), elsewhere.
     """
+    if not on_tensorflow():
+        return np.random.default_rng([seed, epoch]).permutation(n)
+    import tensorflow as tf
+
     seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.cast(epoch, tf.int64)])
     return tf.random.experimental.stateless_shuffle(tf.range(n), seed=seed_pair)
+
+
+def epoch_batches(arrays, *, n, batch_size, seed, epochs, first_epoch, first_step):
+    """Yields the training batches of every epoch from `first_epoch` on, as `make_training_dataset` does without TensorFlow."""
+    for epoch in range(first_epoch, epochs):
+        order = epoch_order(n, seed, epoch)
+        for step, start in enumerate(range(0, n, batch_size)):
+            if epoch == first_epoch and step < first_step:
+                continue
+            yield rows_of(arrays, order[start : start + batch_size])
 
 
 def make_training_dataset(split, *, input_names, task, batch_size, seed, epochs, first_epoch=0, first_step=0):
     """Returns the training pipeline: every epoch from `first_epoch` on, each reshuffled by `epoch_order`.
 
     Feed it to `model.fit` with `steps_per_epoch` (the second value returned) and
-    `initial_epoch=first_epoch`: one iterator then runs through all epochs.
+    `initial_epoch=first_epoch`: one iterator then runs through all epochs. A tf.data pipeline on
+    TensorFlow, a generator of NumPy batches (`epoch_batches`) elsewhere.
 
     Args:
         split: SeriesSplit.
@@ -103,8 +160,13 @@ def make_training_dataset(split, *, input_names, task, batch_size, seed, epochs,
         `(dataset, steps_per_epoch)`.
     """
     arrays = (model_inputs(split, input_names), task.targets(split))
-    tensors = tf.nest.map_structure(tf.convert_to_tensor, arrays)
     n = len(split)
+    if not on_tensorflow():
+        batches = epoch_batches(arrays, n=n, batch_size=batch_size, seed=seed, epochs=epochs, first_epoch=first_epoch, first_step=first_step)
+        return batches, math.ceil(n / batch_size)
+    import tensorflow as tf
+
+    tensors = tf.nest.map_structure(tf.convert_to_tensor, arrays)
 
     def batch_at(indices):
         return tf.nest.map_structure(lambda tensor: tf.gather(tensor, indices), tensors)

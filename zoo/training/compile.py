@@ -3,8 +3,6 @@
 import contextlib
 
 import keras
-import tensorflow as tf
-from tensorflow.python.framework import config as tf_config  # disable_op_determinism has no public name
 
 from zoo.errors import ZooError
 from zoo.training.device import backend_name, nested_layers
@@ -41,7 +39,7 @@ def compile_model(model, *, jit_compile, **arguments):
     Raises:
         ZooError: XLA was asked for, op determinism is on, and the model has max pooling.
     """
-    if not (jit_compile and backend_name() == "tensorflow" and tf_config.is_op_determinism_enabled()):
+    if not (jit_compile and backend_name() == "tensorflow" and _tf_config().is_op_determinism_enabled()):
         model.compile(jit_compile=jit_compile, **arguments)
         return
     refused = [layer.name for layer in nested_layers(model) if isinstance(layer, NO_DETERMINISTIC_XLA)]
@@ -57,8 +55,15 @@ def compile_model(model, *, jit_compile, **arguments):
 @contextlib.contextmanager
 def op_determinism_paused():
     """Turns TensorFlow's op determinism off inside the block and back on after it, even if the block fails."""
-    tf_config.disable_op_determinism()
+    _tf_config().disable_op_determinism()
     try:
         yield
     finally:
-        tf.config.experimental.enable_op_determinism()
+        _tf_config().enable_op_determinism()
+
+
+def _tf_config():
+    # Imported on the TensorFlow backend only; disable_op_determinism has no public name.
+    from tensorflow.python.framework import config
+
+    return config

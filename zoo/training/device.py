@@ -6,8 +6,9 @@ The XLA policy (`trainer.jit_compile`) is in `zoo.training.compile`.
 import logging
 import os
 
+import sys
+
 import keras
-import tensorflow as tf
 
 from zoo.errors import ZooError
 from zoo.layers import AutoregressiveLoop
@@ -18,6 +19,16 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 BACKENDS = ("tensorflow", "jax")
+
+
+def loaded_tensorflow():
+    """Returns TensorFlow where this process runs it (its backend, or imported by a library), else None;
+    JAX and PyTorch never need it installed."""
+    if backend_name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf
+    return sys.modules.get("tensorflow")
 
 
 def backend_name():
@@ -43,8 +54,8 @@ def check_backend(recorded):
 def configure_device(device="auto", precision="float32", deterministic=False):
     """Chooses the device and precision; call before any TensorFlow or JAX op runs.
 
-    GPUs get memory growth so several runs can share one card (TensorFlow); on JAX, TensorFlow
-    (which only feeds data there) gets no GPU.
+    GPUs get memory growth so several runs can share one card (TensorFlow); on JAX, a TensorFlow
+    some library loaded gets no GPU.
 
     Args:
         device: "auto" (GPU if the backend sees one), "cpu" or "gpu".
@@ -75,6 +86,7 @@ def _no_gpu_error(framework):
 
 def _configure_tensorflow_device(device):
     """Hides or prepares TensorFlow's GPUs (memory growth); returns the GPUs training uses."""
+    tf = loaded_tensorflow()
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         raise _no_gpu_error("TensorFlow")
@@ -90,15 +102,17 @@ def _configure_tensorflow_device(device):
 
 
 def _configure_jax_device(device, deterministic):
-    """On JAX, TensorFlow only feeds data (tf.data): it gets no GPU, so JAX has the whole card."""
+    """Chooses JAX's device; a TensorFlow loaded beside it gets no GPU, so JAX has the whole card."""
     import jax
 
     if deterministic and "--xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
         # Read when JAX starts its backends (at its first op), so set before jax.devices().
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
 
+    tf = loaded_tensorflow()
     try:
-        tf.config.set_visible_devices([], "GPU")
+        if tf is not None:
+            tf.config.set_visible_devices([], "GPU")
     except RuntimeError:  # TensorFlow already started in this process
         pass
     if device == "cpu":
@@ -115,16 +129,27 @@ def use_one_inter_op_thread():
     A recurrent model's step is a chain of ops, so a second inter-op thread mostly competes for the
     cores (docs/benchmarks.md); the results are the same numbers (the same kernels run).
     """
+    tf = loaded_tensorflow()
     try:
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        if tf is not None:
+            tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # TensorFlow already started in this process (a second run in one process)
         pass
 
 
 def seed_everything(seed, deterministic=True):
-    """Seeds Python, NumPy and Keras and, if `deterministic`, makes TensorFlow ops deterministic (tf.data too on JAX)."""
-    keras.utils.set_random_seed(seed)
-    if deterministic:
+    """Seeds Python, NumPy and Keras and, if `deterministic`, makes TensorFlow ops deterministic where TensorFlow runs."""
+    if backend_name() != "tensorflow" and "tensorflow" not in sys.modules:
+        # Keras also seeds TensorFlow wherever it is installed; JAX and PyTorch runs never load it.
+        sys.modules["tensorflow"] = None
+        try:
+            keras.utils.set_random_seed(seed)
+        finally:
+            del sys.modules["tensorflow"]
+    else:
+        keras.utils.set_random_seed(seed)
+    tf = loaded_tensorflow()
+    if deterministic and tf is not None:
         tf.config.experimental.enable_op_determinism()
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from zoo.errors import ZooError
 from zoo.validation import non_negative_int, one_of
@@ -65,6 +64,12 @@ class Placement:
         """
         if self.num_devices == 1:
             return dataset
+        if isinstance(dataset, keras.utils.PyDataset):
+            return LocalRows(dataset, self)
+        if not hasattr(dataset, "map"):  # a generator of NumPy batches (zoo.data.pipeline.epoch_batches)
+            return (self.local_part(batch) for batch in dataset)
+        import tensorflow as tf
+
         processes, devices, rank = self.num_processes, self.num_devices, self.process_id
 
         def local_rows(*batch):
@@ -75,6 +80,13 @@ class Placement:
 
         return dataset.map(local_rows)
 
+    def local_part(self, batch):
+        """This process's rows of one global batch of NumPy arrays (see `local_batches`)."""
+        rows = len(keras.tree.flatten(batch)[0])
+        per_process = (rows - rows % self.num_devices) // self.num_processes
+        start = self.process_id * per_process
+        return keras.tree.map_structure(lambda array: array[start : start + per_process], batch)
+
     def check_batch_size(self, batch_size):
         """Raises a ZooError unless the global batch splits evenly over the devices."""
         if batch_size % self.num_devices:
@@ -82,6 +94,20 @@ class Placement:
                 f"trainer.batch_size={batch_size} does not split over the {self.num_devices} devices of "
                 f"trainer.strategy={self.strategy}: set trainer.batch_size to a multiple of {self.num_devices}."
             )
+
+
+class LocalRows(keras.utils.PyDataset):
+    """A PyDataset of global batches, as this process's part of each (`Placement.local_batches`)."""
+
+    def __init__(self, batches, placement):
+        super().__init__()
+        self.batches, self.placement = batches, placement
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        return self.placement.local_part(self.batches[index])
 
 
 def check_strategy(trainer, backend):
@@ -109,6 +135,8 @@ def prepare_devices(trainer):
     strategy = trainer.get("strategy", "auto")
     logical_cpus = trainer.get("logical_cpus", 0)
     if strategy == "mirrored" and logical_cpus > 1:
+        import tensorflow as tf
+
         cpu = tf.config.list_physical_devices("CPU")[0]
         try:
             tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
@@ -147,6 +175,8 @@ def place(trainer):
     """
     strategy = trainer.get("strategy", "auto")
     if strategy == "mirrored":
+        import tensorflow as tf
+
         devices = [device.name for device in tf.config.list_logical_devices("GPU")]
         devices = devices or [device.name for device in tf.config.list_logical_devices("CPU")]
         mirrored = tf.distribute.MirroredStrategy(devices)

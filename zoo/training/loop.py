@@ -16,7 +16,7 @@ from zoo.config import (
     differing_keys,
     sweeper_direction,
 )
-from zoo.data import make_tf_dataset, make_training_dataset
+from zoo.data import make_batches, make_training_dataset
 from zoo.data.pipeline import input_names
 from zoo.errors import ZooError
 from zoo.inference import SPLITS, evaluate_splits
@@ -278,7 +278,7 @@ def fit(model, dataset, task, cfg, callbacks, backup, placement):
         if dropped:
             log.warning(f"The last {name} batch leaves out {dropped} series each epoch, so {placement.num_devices} devices share it evenly.")
     if len(dataset.validation):
-        validation = placement.local_batches(make_tf_dataset(dataset.validation, input_names=names, task=task, batch_size=batch_size))
+        validation = placement.local_batches(make_batches(dataset.validation, input_names=names, task=task, batch_size=batch_size))
 
     def fit_epochs(first_epoch, epochs, first_step=0):
         train, steps = make_training_dataset(
