@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test test-fast bench bench-real bench-forecast clean
+.PHONY: train test test-fast bench bench-real bench-forecast gpu-wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,6 +38,16 @@ bench-real: $(VENV)/.installed
 M4 ?= ../shared/datasets/m4
 bench-forecast: $(VENV)/.installed
 	$(BIN)/python -m zoo.bench_forecast $(M4) $(ARGS)
+
+# Wheels (in the ignored .whl/) that a bare CUDA machine with Python 3.12, JAX, PyTorch and TensorBoard lacks,
+# at this environment's versions; antlr4's runtime has no wheel on PyPI, so it is built here (pure Python).
+gpu-wheels: $(VENV)/.installed
+	rm -rf .whl
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+		-d .whl $$($(BIN)/python -m zoo.gpu_check --pins)
+	$(BIN)/python -m pip wheel -q --no-deps -w .whl "antlr4-python3-runtime==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("antlr4-python3-runtime"))')"
+	ls .whl
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

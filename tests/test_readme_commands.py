@@ -35,6 +35,8 @@ NOT_RUN = {
     "python -m zoo.compare <sweep or runs>": "a syntax summary; its concrete form is run",
     "make bench": "a full-size benchmark (minutes, figures only); tests/test_bench.py runs its code on small sizes",
     "make bench-real": "over an hour of training on real sets; tests/test_bench_real.py runs its code on a tiny folder",
+    "python -m zoo.gpu_check <folder>": "a syntax summary; tests/test_gpu_check.py runs it on a CPU, where it marks the GPU rows absent",
+    "make gpu-wheels": "it downloads wheels from PyPI for another machine; tests/test_gpu_check.py checks the pins it asks for",
     "make bench-forecast": "every forecaster on M4 Hourly, about half an hour; tests/test_bench_forecast.py runs its code on a tiny folder",
 }
 # A command starts with a program the README uses, or with an environment assignment before one (KERAS_BACKEND=jax python ...).

@@ -3,9 +3,10 @@
 Imports only torch and numpy, so it runs in any environment that has them (PyTorch is never a
 dependency of the zoo):
 
-    python zoo/benchmarks/torch_peer.py --batch-size 64 --steps 60 [--length 64 --features 3 --units 64 --classes 5]
+    python zoo/benchmarks/torch_peer.py --batch-size 64 --steps 60 [--length 64 --features 3 --units 64 --classes 5 --device cuda]
 
-Prints one JSON line: training series per second over the timed steps.
+Prints one JSON line: training and inference series per second over the timed steps (on a GPU,
+nn.LSTM runs cuDNN's kernel).
 """
 
 import argparse
@@ -38,13 +39,15 @@ def main():
     parser.add_argument("--features", type=int, default=3)
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--classes", type=int, default=5)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     count = args.batch_size * (args.steps + args.warmup)
-    series = torch.from_numpy(rng.normal(size=(count, args.length, args.features)).astype("float32"))
-    labels = torch.from_numpy(rng.integers(0, args.classes, size=count))
-    model = LastStateClassifier(args.features, args.units, args.classes)
+    series = torch.from_numpy(rng.normal(size=(count, args.length, args.features)).astype("float32")).to(device)
+    labels = torch.from_numpy(rng.integers(0, args.classes, size=count)).to(device)
+    model = LastStateClassifier(args.features, args.units, args.classes).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     loss_function = torch.nn.CrossEntropyLoss()
 
@@ -56,14 +59,27 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # the zoo's trainer.clipnorm
         optimizer.step()
 
-    for index in range(args.warmup):
-        step(index)
-    started = time.perf_counter()
-    for index in range(args.warmup, args.warmup + args.steps):
-        step(index)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"series_per_second": args.steps * args.batch_size / seconds, "torch": torch.__version__,
-                      "threads": torch.get_num_threads()}))
+    def infer(index):
+        with torch.no_grad():
+            model(series[index * args.batch_size : (index + 1) * args.batch_size]).argmax(dim=1)
+
+    def timed(function):
+        for index in range(args.warmup):
+            function(index)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        for index in range(args.warmup, args.warmup + args.steps):
+            function(index)
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # kernels run asynchronously: wait for the last one
+        return args.steps * args.batch_size / (time.perf_counter() - started)
+
+    training = timed(step)
+    model.eval()
+    inference = timed(infer)
+    print(json.dumps({"series_per_second": training, "inference_series_per_second": inference, "torch": torch.__version__,
+                      "device": str(device), "threads": torch.get_num_threads()}))
 
 
 if __name__ == "__main__":
