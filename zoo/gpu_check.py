@@ -208,12 +208,18 @@ def markdown(report):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def argument_parser():
+    """Returns the command line's parser (the docs' commands are checked against it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", help="where gpu_check.md and gpu_check.json go")
     parser.add_argument("--pins", action="store_true", help="print the wheels a bare CUDA machine needs, pinned to this environment's versions")
     parser.add_argument("--backend-worker", help=argparse.SUPPRESS)
     parser.add_argument("--size", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    parser = argument_parser()
     args = parser.parse_args(argv)
     if args.pins:
         print(" ".join(f"{name}=={importlib.metadata.version(name)}" for name in GPU_WHEELS))
