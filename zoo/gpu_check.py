@@ -88,8 +88,8 @@ def series_per_second(model, dataset, task, batch_size, steps, train):
     return steps * batch_size / (time.perf_counter() - started)
 
 
-def check_backend(size):
-    """Trains every model briefly and times `last_state` on the running backend; returns a JSON-ready dict."""
+def check_backend(size, models):
+    """Trains each of `models` briefly and times `last_state` on the running backend; returns a JSON-ready dict."""
     import keras
 
     from zoo import create_model, get_task, list_models, model_info
@@ -104,7 +104,7 @@ def check_backend(size):
     padded = synthetic_dataset(n_samples=n_samples, length=length, min_length=length // 2, seed=0)
     jit = resolve_jit_compile("auto")
     result = {"backend": keras.backend.backend(), "device": device, "jit_compile": jit, "models": {}, "last_state": []}
-    for name in list_models():
+    for name in models or list_models():
         info = model_info(name)
         task = get_task(info.default_head)
         options = {**info.test_options} if size == "tiny" else {}
@@ -138,10 +138,10 @@ def check_backend(size):
 # === The whole check ===
 
 
-def run_backend(backend, folder, size):
+def run_backend(backend, folder, size, models):
     """Runs `check_backend` under `KERAS_BACKEND=backend` in a subprocess; returns its dict or an error dict."""
     output = folder / f"backend_{backend}.json"
-    command = [sys.executable, "-m", "zoo.gpu_check", str(folder), "--backend-worker", backend, "--size", size]
+    command = [sys.executable, "-m", "zoo.gpu_check", str(folder), "--backend-worker", backend, "--size", size, "--models", *models]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": backend}, cwd=PROJECT_ROOT)
     if completed.returncode or not output.is_file():
@@ -213,6 +213,7 @@ def argument_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", help="where gpu_check.md and gpu_check.json go")
     parser.add_argument("--pins", action="store_true", help="print the wheels a bare CUDA machine needs, pinned to this environment's versions")
+    parser.add_argument("--models", nargs="*", default=[], help="only these models (default: every one)")
     parser.add_argument("--backend-worker", help=argparse.SUPPRESS)
     parser.add_argument("--size", default=None, help=argparse.SUPPRESS)
     return parser
@@ -229,7 +230,7 @@ def main(argv=None):
     folder = Path(args.folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     if args.backend_worker:
-        result = check_backend(args.size)
+        result = check_backend(args.size, args.models)
         (folder / f"backend_{args.backend_worker}.json").write_text(json.dumps(result, indent=2))
         return
     gpu = gpu_name()
@@ -244,7 +245,7 @@ def main(argv=None):
             report["backends"].append({"backend": backend, "error": "the zoo does not run on Keras' torch backend yet (trainer.backend: tensorflow or jax)"})
         else:
             print(f"Checking Keras on {backend} ...", flush=True)
-            report["backends"].append(run_backend(backend, folder, "tiny" if size == "cpu" else "full"))
+            report["backends"].append(run_backend(backend, folder, "tiny" if size == "cpu" else "full", args.models))
     print("PyTorch's nn.LSTM ...", flush=True)
     report["torch_peer"] = run_torch_peer(bool(gpu), size)
     print("The default run ...", flush=True)
