@@ -1,7 +1,8 @@
 """`python -m zoo.bench`: training and inference speed, parameters and peak memory of every model.
 
 Prints tables; figures depend on the machine, so nothing here asserts a target. First the default
-model against bare Keras and PyTorch (`--compare` for only that) and the start-up time; then, per
+model against bare Keras and PyTorch (`--compare` for only that: the zoo's model and pipeline, the
+same with XLA, `python train.py` with every callback, bare Keras, PyTorch) and the start-up time; then, per
 model on the default synthetic data shape (64 steps, 3 features, batch 64): parameters, training
 throughput (series/s over timed epochs after a warm-up epoch), inference throughput, and peak
 resident memory (each model runs in a process of its own); then it times the default
@@ -11,7 +12,9 @@ resident memory (each model runs in a process of its own); then it times the def
 
 import argparse
 import json
+import math
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -99,6 +102,7 @@ def time_default_run():
 # === Peers: the same model in bare Keras and in PyTorch ===
 
 TORCH_SCRIPT = Path(__file__).with_name("torch_peer.py")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TORCH_HINT = (
     "PyTorch not found: install its CPU wheel in another environment "
     "(python -m venv /tmp/torch && /tmp/torch/bin/pip install torch numpy --index-url "
@@ -146,6 +150,35 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
     return steps * batch_size / (time.perf_counter() - started)
 
 
+def train_py_throughput(batch_size, steps, epochs=3):
+    """Training series/s of `python train.py` itself (the default model and callbacks, TensorBoard, backups), on
+    data of `steps` batches per epoch: the training series over the time between consecutive epoch lines
+    of its train.log after the first epoch (so each interval holds one epoch's steps, validation and callbacks)."""
+    n_samples = math.ceil(batch_size * steps / 0.7) + 1  # 70 % of the synthetic series train
+    with tempfile.TemporaryDirectory() as run_dir:
+        command = [sys.executable, str(PROJECT_ROOT / "train.py"), f"data.n_samples={n_samples}", f"trainer.batch_size={batch_size}",
+                   f"trainer.epochs={epochs}", "seed=0", f"hydra.run.dir={run_dir}"]  # fmt: skip
+        subprocess.run(command, check=True, capture_output=True, cwd=PROJECT_ROOT)
+        n_train = _training_series(run_dir)
+        stamps = [_log_time(line) for line in (Path(run_dir) / "train.log").read_text().splitlines() if EPOCH_LINE.search(line)]
+    intervals = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    return n_train / (sum(intervals) / len(intervals))
+
+
+EPOCH_LINE = re.compile(r"\] - epoch \d+/\d+ - ")
+
+
+def _log_time(line):
+    """Seconds since the epoch of a train.log line's `[YYYY-MM-DD HH:MM:SS,mmm]` stamp."""
+    return time.mktime(time.strptime(line[1:20], "%Y-%m-%d %H:%M:%S")) + int(line[21:24]) / 1000
+
+
+def _training_series(run_dir):
+    """The number of training series a run's log reports (`Data: ...; <train>/<validation>/<test> series.`)."""
+    line = next(line for line in (Path(run_dir) / "train.log").read_text().splitlines() if "] - Data: " in line)
+    return int(re.search(r"; (\d+)/\d+/\d+ series\.", line).group(1))
+
+
 def torch_throughput(torch_python, batch_size, steps):
     """PyTorch's series/s from `zoo/benchmarks/torch_peer.py` run by `torch_python`, or None if torch is missing there."""
     command = [torch_python, str(TORCH_SCRIPT), "--batch-size", str(batch_size), "--steps", str(steps)]
@@ -162,10 +195,11 @@ def compare_with_peers(batch_sizes, steps, rounds, torch_python):
     """Measures zoo, bare Keras and PyTorch in alternating rounds and prints each figure and the ratios."""
     rows = []
     for batch_size in batch_sizes:
-        figures = {"zoo": [], "zoo_xla": [], "keras": [], "torch": []}
+        figures = {"zoo": [], "zoo_xla": [], "train_py": [], "keras": [], "torch": []}
         for _ in range(rounds):  # alternating, so a slow moment of the machine hits every stack
             for stack in ("zoo", "zoo_xla", "keras"):
                 figures[stack].append(default_model_throughput(stack, batch_size, steps))
+            figures["train_py"].append(train_py_throughput(batch_size, steps))
             torch_series_per_second = torch_throughput(torch_python, batch_size, steps)
             if torch_series_per_second is not None:
                 figures["torch"].append(torch_series_per_second)
@@ -174,13 +208,14 @@ def compare_with_peers(batch_sizes, steps, rounds, torch_python):
             str(batch_size),
             *(", ".join(f"{value:,.0f}" for value in figures[stack]) or "not installed" for stack in figures),
             f"{mean['zoo'] / mean['keras']:.2f}",
+            f"{mean['train_py'] / mean['keras']:.2f}",
             f"{mean['zoo'] / mean['torch']:.2f}" if mean["torch"] else "-",
             f"{mean['zoo_xla'] / mean['torch']:.2f}" if mean["torch"] else "-",
         ])
-    header = ["batch", "zoo series/s", "zoo, XLA series/s", "bare Keras series/s", "PyTorch series/s", "zoo / Keras",
-              "zoo / PyTorch", "zoo, XLA / PyTorch"]
+    header = ["batch", "zoo series/s", "zoo, XLA series/s", "train.py series/s", "bare Keras series/s", "PyTorch series/s",
+              "zoo / Keras", "train.py / Keras", "zoo / PyTorch", "zoo, XLA / PyTorch"]
     print(markdown_table(header, rows))
-    if not any(row[4] != "not installed" for row in rows):
+    if not any(row[5] != "not installed" for row in rows):
         print(f"\n{TORCH_HINT}")
 
 
