@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import keras
 import numpy as np
@@ -17,7 +18,8 @@ from model_checks import toy_batch
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from zoo import ZooError, create_model, list_models, model_info
+from zoo import ZooError, create_model, list_models, load_run, model_info
+from zoo.inference import evaluate_splits
 from zoo.tensorboard_logger import flat_hparams
 from zoo.training.compile import resolve_jit_compile
 from zoo.training.device import check_backend
@@ -162,3 +164,28 @@ def test_resuming_a_jax_run_on_tensorflow_names_the_backend(jax_run, tmp_path):
 def test_jit_compile_auto_is_off_on_tensorflow_and_explicit_values_stay():
     assert resolve_jit_compile("auto") is False
     assert resolve_jit_compile(True) is True and resolve_jit_compile(False) is False
+
+
+def test_a_checkpoint_compiled_on_a_backend_missing_here_loads_and_evaluates(smoke_run, tmp_path):
+    # A run trained on torch saves torch's own Adam class, which a TensorFlow-only machine cannot import.
+    foreign = tmp_path / "run"
+    shutil.copytree(smoke_run, foreign, ignore=shutil.ignore_patterns("eval*", "tensorboard"))
+    checkpoint = foreign / "checkpoints" / "best.keras"
+    with zipfile.ZipFile(smoke_run / "checkpoints" / "best.keras") as source, zipfile.ZipFile(checkpoint, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["compile_config"]["optimizer"]["module"] = "keras.src.backend.torch.optimizers.torch_adam"
+                data = json.dumps(config).encode()
+            target.writestr(item, data)
+    with pytest.raises(TypeError, match="keras.src.backend.torch.optimizers.torch_adam cannot be imported"):
+        keras.saving.load_model(checkpoint)
+    reloaded = load_run(foreign)
+    assert not reloaded.model.compiled
+    dataset = reloaded.rebuild_dataset()
+    original = load_run(smoke_run)
+    for ours, theirs in zip(reloaded.model.get_weights(), original.model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    scores = evaluate_splits(reloaded.model, dataset, reloaded.task, 64, splits=("test",))["test"]
+    assert scores == pytest.approx(json.loads((smoke_run / "metrics.json").read_text())["test"], abs=1e-6)

@@ -241,8 +241,6 @@ def main(argv=None):
     for backend in BACKENDS:
         if importlib.util.find_spec(backend) is None:
             report["backends"].append({"backend": backend, "error": f"{backend} is not installed"})
-        elif backend == "torch":
-            report["backends"].append({"backend": backend, "error": "the zoo does not run on Keras' torch backend yet (trainer.backend: tensorflow or jax)"})
         else:
             print(f"Checking Keras on {backend} ...", flush=True)
             report["backends"].append(run_backend(backend, folder, "tiny" if size == "cpu" else "full", args.models))

@@ -299,15 +299,26 @@ def load_checkpoint(path):
     """Loads a `.keras` file in safe mode, turning an unreadable file into a one-line error."""
     try:
         return keras.saving.load_model(path, safe_mode=True)
+    except TypeError as error:
+        if "keras.src.backend." not in str(error) or "cannot be imported" not in str(error):
+            _unreadable(path, error)
+        # Compiled on another backend whose optimizer class (torch's Adam) is not importable here:
+        # the weights load alone, and the caller compiles (TrainedRun.rebuild_dataset).
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a corrupt or foreign file
-        if "arbitrary code execution" in str(error):
-            raise ZooError(
-                f"Checkpoint {path} holds Python code (a Lambda layer's lambda), which the zoo refuses to load: "
-                "unsafe deserialization could run anything, and the zoo never writes such files; pass a .keras "
-                "file written by train.py."
-            ) from error
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        _unreadable(path, error)
+
+
+def _unreadable(path, error):
+    """Raises the one-line ZooError for a checkpoint Keras could not load."""
+    if "arbitrary code execution" in str(error):
         raise ZooError(
-            f"Checkpoint {path} could not be loaded as a Keras model ({type(error).__name__}: {reason[:200]}): "
-            "pass a .keras file written by train.py."
+            f"Checkpoint {path} holds Python code (a Lambda layer's lambda), which the zoo refuses to load: "
+            "unsafe deserialization could run anything, and the zoo never writes such files; pass a .keras "
+            "file written by train.py."
         ) from error
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    raise ZooError(
+        f"Checkpoint {path} could not be loaded as a Keras model ({type(error).__name__}: {reason[:200]}): "
+        "pass a .keras file written by train.py."
+    ) from error

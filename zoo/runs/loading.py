@@ -84,6 +84,8 @@ class TrainedRun:
             The SeriesDataset, its test split as the run's.
         """
         dataset = build_dataset(self.config.data)
+        if not self.model.compiled:  # loaded without its compile config (trained on another backend): evaluate needs the task's
+            self.model.compile(**self.task.compile_arguments(dataset.spec))
         if not self.scaler.allclose(dataset.scaler):
             raise ZooError(
                 f"The data rebuilt from {self.run.config} differs from the data the run trained on "

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def loaded_tensorflow():
@@ -32,7 +32,7 @@ def loaded_tensorflow():
 
 
 def backend_name():
-    """Returns the Keras backend this process runs ("tensorflow" or "jax"), chosen by `KERAS_BACKEND` at start-up."""
+    """Returns the Keras backend this process runs ("tensorflow", "jax" or "torch"), chosen by `KERAS_BACKEND` at start-up."""
     return keras.backend.backend()
 
 
@@ -69,6 +69,8 @@ def configure_device(device="auto", precision="float32", deterministic=False):
     one_of("trainer.precision", precision, PRECISIONS)
     if backend_name() == "jax":
         gpus = _configure_jax_device(device, deterministic)
+    elif backend_name() == "torch":
+        gpus = _configure_torch_device(device, deterministic)
     else:
         gpus = _configure_tensorflow_device(device)
     if not gpus:
@@ -121,6 +123,22 @@ def _configure_jax_device(device, deterministic):
     if device == "gpu" and not gpus:
         raise _no_gpu_error("JAX")
     return gpus
+
+
+def _configure_torch_device(device, deterministic):
+    """Checks PyTorch's device against `device`: Keras places every tensor on its default device
+    (`KERAS_TORCH_DEVICE`, else a GPU when torch sees one), chosen when Keras is imported."""
+    import torch
+    from keras.src.backend.torch.core import get_device  # no public name for the device Keras chose
+
+    on_gpu = str(get_device()).startswith("cuda")
+    if device == "gpu" and not on_gpu:
+        raise _no_gpu_error("PyTorch")
+    if device == "cpu" and on_gpu:
+        raise ZooError("trainer.device=cpu, but Keras already placed the torch backend on the GPU: run KERAS_TORCH_DEVICE=cpu python train.py ...")
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)  # warns where an op has no deterministic kernel
+    return [get_device()] if on_gpu else []
 
 
 def use_one_inter_op_thread():
