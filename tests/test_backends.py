@@ -113,6 +113,9 @@ def test_jax_trains_evaluates_and_predicts_with_tensorflow_missing(tmp_path):
     assert metrics["backend"] == "jax"
     assert json.loads((run / "eval" / "metrics.json").read_text())["test"]["accuracy"] == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
     assert len(predictions.read_text().splitlines()) == 1 + 34
+    refused = run_cli(blocked, "-mzoo.export", f"run_dir={run}", "format=saved_model", env=JAX, check=False)
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines()[-1] == "Error: Exporting to SavedModel needs tensorflow: pip install -e '.[export]'."
+    assert "Unable to initialize backend" not in refused.stderr + refused.stdout
     # TensorBoard's own reader finds what the run and its evaluation wrote without TensorFlow.
     accumulator = EventAccumulator(str(run / "tensorboard"), size_guidance={"tensors": 0, "images": 0})
     accumulator.Reload()

@@ -45,6 +45,11 @@ def _import_keras_without_unused_modules():
 
 
 _import_keras_without_unused_modules()
+# JAX logs its failed probe for TPUs and GPUs on every start of a CPU-only machine; ZOO_VERBOSE=1 keeps it.
+if not os.environ.get("ZOO_VERBOSE"):
+    import logging
+
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)
 
 from zoo import models  # noqa: E402, F401  (registers the builders)
 from zoo.errors import ZooError  # noqa: E402

@@ -50,7 +50,8 @@ def export_one(model, path, keras_format):
     try:
         model.export(str(temporary), format=keras_format, verbose=False)
     except ImportError as error:
-        raise ZooError(f"Exporting to {path.suffix or 'SavedModel'} needs {error.name}: pip install -e '.[export]'.") from error
+        missing = error.name or ("tensorflow" if "tensorflow" in str(error) else str(error))  # None when a module was blocked
+        raise ZooError(f"Exporting to {path.suffix or 'SavedModel'} needs {missing}: pip install -e '.[export]'.") from error
     if path.is_dir():
         shutil.rmtree(path)
     os.replace(temporary, path)
