@@ -1,5 +1,7 @@
 """data.normalize: series (per series and channel, the UCR convention), global (the training split's scaler) or none."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import compose_config
@@ -8,6 +10,7 @@ from zoo import ZooError
 from zoo.config import check_normalization
 from zoo.data import SeriesSplit, Standardizer
 from zoo.data.dataset import prepare_dataset
+from zoo.training.adaptive import LEVEL_SEPARATION_F, level_separation
 from zoo.runs.directory import write_json_atomically
 
 pytestmark = pytest.mark.unit
@@ -70,14 +73,42 @@ def test_an_unknown_choice_is_a_clear_error():
         prepare_dataset(split, split, split, n_classes=2, normalize="minmax")
 
 
-def test_auto_is_series_for_one_channel_and_global_for_several_and_is_recorded():
-    multivariate = raw_split()
-    univariate = SeriesSplit(multivariate.series[:, :, :1], multivariate.labels, multivariate.future[:, :, :1], multivariate.lengths)
-    for split, expected in ((univariate, "series"), (multivariate, "global")):
-        dataset = prepare_dataset(split, split, split, n_classes=2, normalize="auto")
+def two_channel_split():
+    """60 series of 2 channels, 3 classes of sines (amplitudes 1, 2, 3) whose levels follow the class."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 20).astype("int32")
+    levels = labels[:, None] * 5.0
+    series = (np.sin(np.linspace(0, 6, 16))[None, :, None] * (1 + labels[:, None, None]) + levels[:, :, None]
+              + rng.normal(0.0, 0.1, size=(60, 16, 2))).astype("float32")  # fmt: skip
+    lengths = np.full(60, 16, dtype="int32")
+    return SeriesSplit(series, labels, np.zeros((60, 1, 2), "float32"), lengths)
+
+
+def noise_split(labels):
+    """60 series of 2 channels: noise at a random level per series and channel, whatever the class."""
+    series = np.random.default_rng(1).normal(size=(60, 16, 2)) + np.random.default_rng(2).normal(0, 5, size=(60, 1, 2))
+    return SeriesSplit(series.astype("float32"), labels, np.zeros((60, 1, 2), "float32"), np.full(60, 16, dtype="int32"))
+
+
+def test_level_separation_is_large_where_levels_follow_the_class_and_small_where_they_are_noise():
+    informative = two_channel_split()
+    noise = noise_split(informative.labels)
+    assert level_separation(informative.series, informative.mask, informative.labels) > 1000
+    assert level_separation(noise.series, noise.mask, noise.labels) < LEVEL_SEPARATION_F
+    assert level_separation(noise.series, noise.mask, None) is None
+
+
+def test_auto_is_series_for_one_channel_and_for_levels_that_are_noise_and_global_where_levels_carry_the_class():
+    informative = two_channel_split()
+    noise = noise_split(informative.labels)
+    univariate = SeriesSplit(informative.series[:, :, :1], informative.labels, informative.future[:, :, :1], informative.lengths)
+    for split, expected in ((univariate, "series"), (informative, "global"), (noise, "series")):
+        dataset = prepare_dataset(split, split, split, n_classes=3, normalize="auto")
         assert dataset.scaler.normalize == expected and dataset.resolved == {"normalize": expected}
         np.testing.assert_array_equal(dataset.train.series, Standardizer.fit(split, expected).transform(split).series)
-    assert prepare_dataset(univariate, univariate, univariate, n_classes=2, normalize="global").resolved is None
+    unlabelled = dataclasses.replace(noise, labels=np.zeros(60, "int32"))
+    assert prepare_dataset(unlabelled, unlabelled, unlabelled, n_classes=0, normalize="auto").scaler.normalize == "global"
+    assert prepare_dataset(univariate, univariate, univariate, n_classes=3, normalize="global").resolved is None
 
 
 def test_defaults_are_decided_by_the_data_and_global_for_forecasts():

@@ -1,13 +1,16 @@
 """The arrays every model trains on: splits of series with labels and future values, scaled by `zoo.data.scaling`."""
 
 import dataclasses
+import logging
 
 import numpy as np
 
 from zoo.data.scaling import NORMALIZATIONS, Standardizer, series_moments  # noqa: F401 (their home before zoo.data.scaling)
 from zoo.errors import ZooError
-from zoo.training.adaptive import AUTO, normalization_for
+from zoo.training.adaptive import AUTO, LEVEL_SEPARATION_F, level_separation, normalization_for
 from zoo.validation import fraction
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +157,7 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         class_names: list of str, or None for "0", "1", ...
         normalize: "series", "window", "global" or "none": how series are scaled (see `Standardizer`);
             "auto" applies `zoo.training.adaptive.normalization_for` to the number of channels and
-            records its choice in the dataset's `resolved`.
+            the classes' level separation, and records its choice in the dataset's `resolved`.
         season_length: int. The seasonal period baselines use (0: estimated per series).
         from_histories: bool. Rows are windows cut from histories (`DataSpec.from_histories`).
 
@@ -177,8 +180,14 @@ def prepare_dataset(train, validation, test, *, n_classes, class_names=None, nor
         )
     resolved = None
     if normalize == AUTO:
-        normalize = normalization_for(None, train.series.shape[2])
+        separation = level_separation(train.series, train.mask, train.labels if n_classes else None)
+        normalize = normalization_for(None, train.series.shape[2], separation)
         resolved = {"normalize": normalize}
+        if separation is not None and train.series.shape[2] > 1:
+            log.info(
+                f"data.normalize=auto: {normalize} (per-series levels tell the classes apart with F = {separation:.3g}; "
+                f"from {LEVEL_SEPARATION_F:g} they are kept)."
+            )
     scaler = Standardizer.fit(train, normalize)
     spec = DataSpec(
         timesteps=train.series.shape[1],

@@ -23,16 +23,20 @@ The filled-in values are what `config.yaml`, the HParams dashboard and the log s
 - Monitor: the head's validation metric (`val_accuracy` to classify, `val_loss` otherwise); without
   a validation split, the training loss. Every callback's `mode: auto` and a sweeper's direction
   follow the one rule of `zoo.tasks.direction` for the metric it watches.
-- Normalization: `global` (one scaler per channel fitted on the training split) to forecast, since
-  forecasts are scored in the original units, and for multivariate series, whose channels differ in
-  meaning and whose levels may carry the class (MLSTM-FCN's and the UEA archive's convention);
-  `series` (each series z-normalised per channel, the UCR convention: level and scale carry no class
-  information) for univariate series to classify or regress (`normalization_for`).
+- Normalization (`normalization_for`): `global` (one scaler per channel fitted on the training
+  split) to forecast, since forecasts are scored in the original units; `series` (each series
+  z-normalised per channel, the UCR convention) for one channel. For several channels it depends on
+  whether each series' level or spread tells the classes apart (`level_separation`: the largest
+  one-way ANOVA F statistic over classes of every channel's per-series mean and standard
+  deviation): from F >= 10 the levels carry the class and `global` keeps them (channels that differ
+  in meaning and units, as sensors or spectral coefficients); below, they are nuisance and `series`
+  removes them. Multivariate data without classes (regression) keeps its levels (`global`).
 """
 
 import logging
 import math
 
+import numpy as np
 from omegaconf import DictConfig, open_dict
 
 from zoo.errors import ZooError
@@ -104,22 +108,55 @@ def validation_fraction_for(n_series, n_classes, requested=AUTO):
     return VALIDATION_SHARE if round(n_series * VALIDATION_SHARE) >= enough else 0.0
 
 
-def normalization_for(head, n_features=None):
+# Per-series levels separate the classes from this one-way ANOVA F statistic on (docs/adaptive-rules.md).
+LEVEL_SEPARATION_F = 10.0
+
+
+def normalization_for(head, n_features=None, separation=None):
     """Returns the `data.normalize` that `auto` stands for.
 
     Args:
         head: the model's head, or None where the data is read before the head is known.
         n_features: int, or None before the data is read.
+        separation: the training split's `level_separation` (None without classes).
 
     Returns:
-        "global" to forecast or for several channels, "series" for one channel, or "auto" while
-        `n_features` is unknown (the data reader decides).
+        "global" to forecast, for several channels whose levels separate the classes, or for
+        several channels without classes; "series" for one channel or several whose levels do not
+        separate the classes; "auto" while `n_features` is unknown (the data reader decides).
     """
     if head == "forecast":
         return "global"
     if n_features is None:
         return AUTO
-    return "series" if n_features == 1 else "global"
+    if n_features == 1:
+        return "series"
+    return "global" if separation is None or separation >= LEVEL_SEPARATION_F else "series"
+
+
+def level_separation(series, mask, labels):
+    """Returns the largest one-way ANOVA F statistic, over channels, of the per-series mean and of the
+    per-series standard deviation across classes (how well each series' level or spread alone tells
+    the classes apart), or None with fewer than two classes.
+
+    Args:
+        series: float array `(n, timesteps, n_features)`, right-padded.
+        mask: bool array `(n, timesteps)`, True on valid steps.
+        labels: int array `(n,)`, or None.
+    """
+    if labels is None or len(np.unique(labels)) < 2:
+        return None
+    from zoo.data.scaling import series_moments  # imported here: zoo.data imports this module
+
+    mean, std = series_moments(series, mask)
+    largest = 0.0
+    for statistic in (mean[:, 0, :], std[:, 0, :]):  # (n, n_features)
+        classes = [statistic[labels == label] for label in np.unique(labels)]
+        grand = statistic.mean(axis=0)
+        between = sum(len(group) * (group.mean(axis=0) - grand) ** 2 for group in classes) / (len(classes) - 1)
+        within = sum(((group - group.mean(axis=0)) ** 2).sum(axis=0) for group in classes) / max(len(statistic) - len(classes), 1)
+        largest = max(largest, float(np.max(between / np.maximum(within, 1e-12))))
+    return largest
 
 
 def adapt_to_config(cfg, task):
