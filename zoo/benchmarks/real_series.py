@@ -149,7 +149,7 @@ def argument_parser():
     parser.add_argument("--sets", nargs="*", help="only these set names, in this order")
     parser.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds; several give mean ± sd per cell")
     parser.add_argument("--ensemble", type=int, default=1, help="members per run (trainer.ensemble); the cell adds the members' accuracies")
-    parser.add_argument("--timeout", type=int, default=3600, help="seconds before a run is stopped and reported")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per model (per member of an ensemble) before a run is stopped and reported")
     parser.add_argument("--output", default="outputs/bench_real", help="where runs and bench_real.md go")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every run (the published table uses none)")
     return parser
@@ -176,7 +176,7 @@ def main(argv=None):
                 print(progress_line(done, total, time.perf_counter() - started, f"{name} {model} seed {seed}", run_dir / "train.log"), flush=True)
                 done += 1
                 results.append(
-                    run_one(model, train, test, run_dir, seed=seed, timeout=args.timeout, overrides=args.overrides, ensemble=args.ensemble)
+                    run_one(model, train, test, run_dir, seed=seed, timeout=args.timeout * args.ensemble, overrides=args.overrides, ensemble=args.ensemble)
                 )
                 if results[-1][3]:
                     notes.append(f"{name} / {model} / seed {seed}: {results[-1][3]}")
