@@ -94,7 +94,7 @@ def test_docs_command_composes(command, monkeypatch):
         overrides = first_job([argument for argument in arguments if not argument.startswith("resume=")])
         resolved = compose_and_resolve(HYDRA_PROGRAMS[program], overrides)
         assert resolved, command
-    elif program in ("-m zoo.bench", "-m zoo.bench_real", "-m zoo.bench_forecast", "-m zoo.compare", "-m zoo.gpu_check"):
+    elif program in ("-m zoo.bench", "-m zoo.bench_real", "-m zoo.bench_forecast", "-m zoo.compare", "-m zoo.gpu_check", "-m zoo.benchmarks.shape_sets"):
         module = __import__(program.removeprefix("-m "), fromlist=["argument_parser"])
         module.argument_parser().parse_args(arguments)
     elif program == "make":

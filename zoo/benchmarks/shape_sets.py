@@ -91,11 +91,16 @@ def write_sets(folder, seed=0):
     return written
 
 
-def main(argv=None):
+def argument_parser():
+    """Returns the command line's parser (the docs' commands are checked against it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="where the set folders go")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = argument_parser().parse_args(argv)
     for target in write_sets(args.folder, args.seed):
         print(target)
 
