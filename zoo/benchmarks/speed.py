@@ -229,8 +229,7 @@ def time_to_first_step():
         subprocess.run([sys.executable, "train.py", "debug=smoke", f"hydra.run.dir={run_dir}"], check=True, capture_output=True)
         for line in (Path(run_dir) / "train.log").read_text().splitlines():
             if "First training step done" in line:
-                stamp = time.mktime(time.strptime(line[1:20], "%Y-%m-%d %H:%M:%S")) + int(line[21:24]) / 1000
-                return stamp - started, import_seconds
+                return _log_time(line) - started, import_seconds
     return None, import_seconds
 
 
