@@ -10,9 +10,11 @@ from zoo.config import check_trainer
 from zoo.training.adaptive import (
     adapt_to_data,
     batch_size_for,
+    check_steps_per_execution,
     epochs_for,
     learning_rate_for,
     patience_for,
+    steps_per_execution_for,
     validation_fraction_for,
 )
 
@@ -38,6 +40,42 @@ def test_epochs_spend_the_step_budget():
     # 50 series in batches of 8: 7 steps per epoch, so the same budget is 286 passes over the data.
     assert epochs_for(2000, 50, 8) == 286
     assert epochs_for(1, 50, 8) == 1
+
+
+@pytest.mark.parametrize(
+    "steps_per_epoch, backend, expected",
+    [(44, "tensorflow", 11), (110, "jax", 11), (7, "tensorflow", 7), (16, "tensorflow", 16), (64, "tensorflow", 16),
+     (47, "tensorflow", 1), (1, "tensorflow", 1), (44, "torch", 1)],
+)
+def test_steps_per_execution_is_the_largest_divisor_of_an_epoch_up_to_16(steps_per_epoch, backend, expected):
+    assert steps_per_execution_for(steps_per_epoch, backend) == expected
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("8", r"trainer.steps_per_execution=8 does not divide the 11 steps of an epoch, so Keras would run an epoch's last call "
+              r"into the next epoch's batches: set it to one of \[1, 11\] or auto."),
+        ("auto", None),
+        ("11", None),
+    ],
+)
+def test_steps_per_execution_must_divide_the_epoch(value, message):
+    cfg = compose_train(f"trainer.steps_per_execution={value}")
+    dataset = toy_dataset(n_samples=1000)  # 700 training series: 11 steps of 64
+    with open_dict(cfg):
+        if message:
+            with pytest.raises(ZooError, match=message):
+                adapt_to_data(cfg, dataset)
+        else:
+            lines = adapt_to_data(cfg, dataset)
+            assert cfg.trainer.steps_per_execution == 11
+            assert any(line.startswith("trainer.steps_per_execution=11 (the largest divisor of 11") for line in lines) == (value == "auto")
+
+
+def test_torch_runs_one_step_per_call():
+    with pytest.raises(ZooError, match="Keras runs one step per call on the torch backend: set trainer.steps_per_execution=1 or auto"):
+        check_steps_per_execution(2, 44, "torch")
 
 
 def test_patience_is_a_share_of_the_epochs_with_a_floor():

@@ -26,7 +26,8 @@ from zoo.training.resume import TrainingBackup
 pytestmark = pytest.mark.slow
 
 # Small and quick, with dropout (its seed state must be restored) and 14 steps per epoch.
-OVERRIDES = ["data.n_samples=300", "trainer.epochs=4", "trainer.batch_size=16", "model.dropout=0.2", "seed=7"]
+# 14 steps per epoch, two per execution: signals and backups act at the end of every second step.
+OVERRIDES = ["data.n_samples=300", "trainer.epochs=4", "trainer.batch_size=16", "trainer.steps_per_execution=2", "model.dropout=0.2", "seed=7"]
 
 
 def start_paused(run_dir, point, *extra):
@@ -94,10 +95,10 @@ def reference(tmp_path_factory):
 @pytest.mark.parametrize(
     "point, extra, how",
     [
-        ("batch:2:5", [], "same command"),  # mid-epoch: resumes from the end of epoch 1
+        ("batch:2:6", [], "same command"),  # mid-epoch: resumes from the end of epoch 1
         ("epoch:2", [], "resume="),  # between epochs
         ("checkpoint:3", [], "resume="),  # while a checkpoint is being written
-        ("batch:3:9", ["trainer.backup_every_steps=4"], "same command"),  # from a backup within epoch 3
+        ("batch:3:10", ["trainer.backup_every_steps=4"], "same command"),  # from a backup within epoch 3 (step 8)
     ],
 )
 def test_a_killed_run_resumes_to_the_same_weights(point, extra, how, reference, tmp_path):
@@ -119,7 +120,7 @@ def test_a_killed_run_resumes_to_the_same_weights(point, extra, how, reference, 
     "signal_number, point, where, saved",
     [
         # SIGINT takes the same handler; the README's long run is stopped by it and resumed (test_readme_commands.py).
-        (signal.SIGTERM, "batch:2:6", "epoch 2, step 7", (1, 7)),  # saved after the next step
+        (signal.SIGTERM, "batch:2:6", "epoch 2, step 8", (1, 8)),  # saved after the next execution (two steps)
         (signal.SIGTERM, "batch:2:14", "epoch 2, its end", (2, 0)),  # the epoch's last step: the epoch ends first
     ],
 )
@@ -146,7 +147,7 @@ def test_a_signal_saves_the_state_and_names_the_resume_command(signal_number, po
 
 def test_a_second_ctrl_c_stops_at_once(tmp_path):
     run_dir = tmp_path / "run"
-    process, marker = start_paused(run_dir, "batch:1:3")
+    process, marker = start_paused(run_dir, "batch:1:4")
     process.send_signal(signal.SIGINT)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)

@@ -15,11 +15,11 @@ from zoo.tensorboard_logger import TensorBoardLogger, flat_hparams
 pytestmark = pytest.mark.unit
 
 
-def fit_with_logger(tmp_path, **options):
+def fit_with_logger(tmp_path, steps_per_execution=1, **options):
     keras.utils.set_random_seed(0)  # another test in this process may have left op determinism on, which needs a seed
     dataset = toy_dataset()
     model = create_model("last_state", dataset.spec, units=4)
-    model.compile(optimizer="adam", **get_task("classify").compile_arguments())
+    model.compile(optimizer="adam", steps_per_execution=steps_per_execution, **get_task("classify").compile_arguments())
     inputs, labels = toy_batch(model, dataset, "classify")
     run_config = compose_config(overrides=["trainer.learning_rate=2e-3"], output_dir=tmp_path / "run")  # train() fills auto first
     logger = TensorBoardLogger(tmp_path, run_config=run_config, model_summary="summary text", **options)
@@ -50,6 +50,12 @@ def test_batch_scalars_when_update_freq_is_a_number(tmp_path):
     fitted = int(len(toy_dataset().train) * 0.75)
     batches = 2 * -(-fitted // 4)
     assert steps == list(range(2, batches + 1, 2)) and len(steps) >= 2
+
+
+def test_batch_scalars_count_steps_when_a_call_runs_several(tmp_path):
+    # 3 steps per epoch, all in one call: every call passes a multiple of 2 and is logged at the step it ends on.
+    accumulator = fit_with_logger(tmp_path, steps_per_execution=3, update_freq=2)
+    assert [event.step for event in accumulator.Tensors("batch_loss/train")] == [3, 6]
 
 
 def test_weight_histograms_when_enabled(tmp_path):

@@ -14,6 +14,7 @@ import time
 import keras
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 from conftest import (
     ROOT,
     compose_config,
@@ -115,8 +116,6 @@ def test_best_checkpoint_predicts_identically_in_a_fresh_process(smoke_run, tmp_
 
 
 def _smoke_data_options(run_dir):
-    from omegaconf import OmegaConf
-
     options = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml").data)
     options.pop("_target_")
     return options
@@ -129,6 +128,9 @@ def test_same_seed_repeats_metrics_exactly_and_another_seed_does_not(smoke_run, 
     assert again == json.loads((smoke_run / "metrics.json").read_text())
     other = train_in_process(tmp_path / "other", "debug=smoke", "seed=7")
     assert other["test"] != again["test"] or other["train"] != again["train"]
+    # The smoke run's 5 steps per epoch run in one call (steps_per_execution auto); one step per call gives the same run.
+    assert OmegaConf.load(smoke_run / "config.yaml").trainer.steps_per_execution == 5
+    assert train_in_process(tmp_path / "stepwise", "debug=smoke", "trainer.steps_per_execution=1") == again
 
 
 def test_output_redirected_gives_one_plain_line_per_epoch(tmp_path):

@@ -87,7 +87,8 @@ def check_trainer(trainer):
         if not is_auto(trainer[name]):
             positive_int(f"trainer.{name}", trainer[name])
     positive_int("trainer.steps", trainer.steps)
-    positive_int("trainer.steps_per_execution", trainer.steps_per_execution)
+    if not is_auto(trainer.steps_per_execution):
+        positive_int("trainer.steps_per_execution", trainer.steps_per_execution)
     non_negative_int("trainer.backup_every_steps", trainer.get("backup_every_steps", 0))
     if not is_auto(trainer.learning_rate):
         positive_number("trainer.learning_rate", trainer.learning_rate)

@@ -93,7 +93,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
     Args:
         log_dir: str. Usually `<run>/tensorboard`.
-        update_freq: "epoch", or an int N to also log batch scalars every N batches.
+        update_freq: "epoch", or an int N to also log batch scalars every N batches (at the end of the
+            call of the compiled step that passes each multiple of N).
         histogram_freq: int. Weight histograms every N epochs; 0 turns them off.
         profile_steps: [first, last] training steps (counted from 1) to trace with the backend's profiler
             (TensorFlow or JAX) into TensorBoard's Profile tab, or None.
@@ -137,16 +138,18 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self._writer.flush()
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.profile_steps and self._batch_step + 1 == self.profile_steps[0]:
+        # One call runs `steps_per_execution` steps (a divisor of the epoch's, zoo.training.adaptive).
+        upcoming = self._batch_step + self.model.steps_per_execution
+        if self.profile_steps and not self._profiling and self._batch_step < self.profile_steps[0] <= upcoming:
             _start_trace(self.log_dir)
             self._profiling = True
 
     def on_train_batch_end(self, batch, logs=None):
-        self._batch_step += 1
+        before, self._batch_step = self._batch_step, self._batch_step + self.model.steps_per_execution
         if self._profiling and self._batch_step >= self.profile_steps[1]:
             _stop_trace()
             self._profiling = False
-        if self.update_freq == "epoch" or not self.update_freq or self._batch_step % self.update_freq:
+        if self.update_freq == "epoch" or not self.update_freq or self._batch_step // self.update_freq == before // self.update_freq:
             return
         for name, value in (logs or {}).items():
             self._writer.scalar(f"batch_{name}/train", value, step=self._batch_step)

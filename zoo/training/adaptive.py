@@ -12,6 +12,11 @@ The filled-in values are what `config.yaml`, the HParams dashboard and the log s
   give noisy gradients, and a smaller step keeps them from undoing each other (docs/adaptive-rules.md).
 - Epochs: from a budget of optimizer steps, `trainer.steps` (`epochs_for`): the number of weight
   updates, not passes over the data, is what a model needs, whatever the set's size.
+- Steps per execution: the largest divisor of an epoch's steps up to 16 (`steps_per_execution_for`; 1
+  on PyTorch, which Keras runs a step at a time). One call of the compiled training function runs
+  that many steps, so Keras hands results to Python, and the per-step callbacks run, once per call.
+  It divides the epoch so that no call runs into the next epoch's batches (Keras would); a signal
+  and a backup within an epoch therefore act at the end of a call, at most that many steps late.
 - Patience: early stopping waits a tenth of the epochs (at least 8), the learning-rate schedule a
   twentieth (at least 2) (`patience_for`). Without a validation split early stopping waits the
   whole budget: on the training loss it cannot guard against overfitting, only cut a run short
@@ -50,6 +55,8 @@ SMALLEST_BATCH = 8
 LARGEST_BATCH = 64
 # Adam's learning rate at the largest batch; smaller batches take it times sqrt(batch / LARGEST_BATCH).
 LEARNING_RATE_AT_LARGEST_BATCH = 3e-3
+# The most optimizer steps one call of the compiled training function runs (`steps_per_execution_for`).
+LARGEST_STEPS_PER_EXECUTION = 16
 VALIDATION_SHARE = 0.15
 VALIDATION_SERIES_PER_CLASS = 10
 # Share of the epochs a callback's `patience: auto` waits, and the least it waits, by callback class.
@@ -87,6 +94,34 @@ def epochs_for(steps, n_train, batch_size):
     """Returns the epochs that spend a budget of `steps` optimizer steps (at least one epoch)."""
     steps_per_epoch = math.ceil(n_train / batch_size)
     return max(1, math.ceil(steps / steps_per_epoch))
+
+
+def steps_per_execution_for(steps_per_epoch, backend, largest=LARGEST_STEPS_PER_EXECUTION):
+    """Returns the largest divisor of `steps_per_epoch` up to `largest`, or 1 on PyTorch.
+
+    Args:
+        steps_per_epoch: int. Optimizer steps in one epoch.
+        backend: str. Keras' backend ("tensorflow", "jax" or "torch").
+        largest: int. The cap.
+    """
+    if backend == "torch":
+        return 1
+    return max(d for d in range(1, min(largest, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
+
+
+def check_steps_per_execution(value, steps_per_epoch, backend):
+    """Raises a ZooError unless `value` steps per execution divide an epoch (and are 1 on PyTorch)."""
+    if backend == "torch" and value != 1:
+        raise ZooError(
+            f"trainer.steps_per_execution={value}, but Keras runs one step per call on the torch backend: "
+            "set trainer.steps_per_execution=1 or auto."
+        )
+    if steps_per_epoch % value:
+        divisors = [d for d in range(1, steps_per_epoch + 1) if steps_per_epoch % d == 0]
+        raise ZooError(
+            f"trainer.steps_per_execution={value} does not divide the {steps_per_epoch} steps of an epoch, so Keras would "
+            f"run an epoch's last call into the next epoch's batches: set it to one of {divisors} or auto."
+        )
 
 
 def patience_for(epochs, share, minimum):
@@ -192,10 +227,18 @@ def check_sweeper_direction(direction, monitor):
         )
 
 
+def keras_backend():
+    """Keras' backend name, read where Keras is already loaded (a training run), so the rules stay importable without it."""
+    import keras
+
+    return keras.backend.backend()
+
+
 def adapt_to_data(cfg, dataset):
     """Fills the `auto` values of a training config from the dataset, in place, and logs them.
 
-    Sets `trainer.batch_size`, `trainer.learning_rate`, `trainer.epochs` and every callback's `patience`; without a
+    Sets `trainer.batch_size`, `trainer.learning_rate`, `trainer.epochs`, `trainer.steps_per_execution` and every
+    callback's `patience` (and checks a set `steps_per_execution` against the epoch); without a
     validation split, it moves `monitor` and every callback monitoring a `val_` metric to the
     training counterpart (`val_accuracy` -> `loss`, `val_loss` -> `loss`).
 
@@ -224,6 +267,16 @@ def adapt_to_data(cfg, dataset):
     if is_auto(trainer.epochs):
         trainer.epochs = epochs_for(trainer.steps, n_train, trainer.batch_size)
         lines.append(f"trainer.epochs={trainer.epochs} (trainer.steps={trainer.steps} optimizer steps)")
+    steps_per_epoch = math.ceil(n_train / trainer.batch_size)
+    backend = keras_backend()
+    if is_auto(trainer.steps_per_execution):
+        trainer.steps_per_execution = steps_per_execution_for(steps_per_epoch, backend)
+        lines.append(
+            f"trainer.steps_per_execution={trainer.steps_per_execution} (the largest divisor of {steps_per_epoch} steps per "
+            f"epoch up to {LARGEST_STEPS_PER_EXECUTION}{', 1 on torch' if backend == 'torch' else ''})"
+        )
+    else:
+        check_steps_per_execution(trainer.steps_per_execution, steps_per_epoch, backend)
     if len(dataset.validation) == 0 and str(cfg.monitor).startswith("val_"):
         cfg.monitor = "loss"
         lines.append("monitor=loss (no validation split: the lowest training loss picks the best checkpoint)")
