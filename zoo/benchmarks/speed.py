@@ -25,6 +25,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from zoo.benchmarks.cost import cost_breakdown
 from zoo.data import make_batches, make_training_dataset, synthetic_dataset
 from zoo.data.pipeline import input_names
 from zoo.inference import predict
@@ -32,6 +33,7 @@ from zoo.registry import create_model, list_models, model_info
 from zoo.runs.directory import RunDirectory
 from zoo.tasks import get_task
 from zoo.tasks.markdown import markdown_table
+from zoo.training.adaptive import steps_per_execution_for
 from zoo.training.compile import compile_model
 from zoo.training.device import configure_device, seed_everything
 
@@ -114,7 +116,7 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
     """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on series of 3 features.
 
     Args:
-        stack: "zoo" (the zoo's model, compile and tf.data pipeline, as train.py runs them), "zoo_xla"
+        stack: "zoo" (the zoo's model, compile, steps_per_execution rule and tf.data pipeline, as train.py runs them), "zoo_xla"
             (the same with `trainer.jit_compile=true`) or "keras" (the same layers as a bare
             `keras.Sequential` fed NumPy arrays, Keras' defaults).
         batch_size: int.
@@ -127,14 +129,15 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
     optimizer = keras.optimizers.Adam(learning_rate=3e-3, clipnorm=1.0)
     if stack in ("zoo", "zoo_xla"):
         model = create_model("last_state", dataset.spec)
-        compile_model(model, jit_compile=stack == "zoo_xla", optimizer=optimizer, **task.compile_arguments())
+        spe = steps_per_execution_for(steps, keras.backend.backend())  # train.py's rule, over the timed steps
+        compile_model(model, jit_compile=stack == "zoo_xla", optimizer=optimizer, steps_per_execution=spe, **task.compile_arguments())
         train, _ = make_training_dataset(
             dataset.train, input_names=input_names(model), task=task, batch_size=batch_size, seed=0, epochs=1
         )
-        model.fit(train.take(warmup), epochs=1, verbose=0, shuffle=False)
+        model.fit(train.take(warmup), epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
         timed = train.skip(warmup).take(steps)
         started = time.perf_counter()
-        model.fit(timed, epochs=1, verbose=0, shuffle=False)
+        model.fit(timed, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
     else:
         model = keras.Sequential([
             keras.Input((dataset.spec.timesteps, dataset.spec.n_features)),
@@ -150,14 +153,14 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
     return steps * batch_size / (time.perf_counter() - started)
 
 
-def train_py_throughput(batch_size, steps, epochs=3):
+def train_py_throughput(batch_size, steps, epochs=3, overrides=()):
     """Training series/s of `python train.py` itself (the default model and callbacks, TensorBoard, backups), on
     data of `steps` batches per epoch: the training series over the time between consecutive epoch lines
     of its train.log after the first epoch (so each interval holds one epoch's steps, validation and callbacks)."""
     n_samples = math.ceil(batch_size * steps / 0.7) + 1  # 70 % of the synthetic series train
     with tempfile.TemporaryDirectory() as run_dir:
         command = [sys.executable, str(PROJECT_ROOT / "train.py"), f"data.n_samples={n_samples}", f"trainer.batch_size={batch_size}",
-                   f"trainer.epochs={epochs}", "seed=0", f"hydra.run.dir={run_dir}"]  # fmt: skip
+                   f"trainer.epochs={epochs}", "seed=0", *overrides, f"hydra.run.dir={run_dir}"]  # fmt: skip
         subprocess.run(command, check=True, capture_output=True, cwd=PROJECT_ROOT)
         n_train = _training_series(run_dir)
         stamps = [_log_time(line) for line in (Path(run_dir) / "train.log").read_text().splitlines() if EPOCH_LINE.search(line)]
@@ -270,6 +273,7 @@ def argument_parser():
     parser.add_argument("--compare-batch-sizes", type=int, nargs="*", default=[64, 256])
     parser.add_argument("--compare-steps", type=int, default=60)
     parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--breakdown", action="store_true", help="only where the default model's training time goes, layer by layer")
     parser.add_argument("--torch-python", default=sys.executable, help="a Python that can import torch")
     parser.add_argument("--scaling", action="store_true", help="only the scaling with sequence length and batch")
     parser.add_argument("--skip-peers", action="store_true", help="no comparison with bare Keras and PyTorch, no start-up time")
@@ -294,6 +298,10 @@ def main(argv=None):
         print(json.dumps(benchmark_model(args.one, dataset, epochs=args.epochs, batch_size=args.batch_size)))
         return
     print(f"Device: {device}; Keras {keras.__version__}; TensorFlow {tf.__version__}; {os.cpu_count()} CPU cores")
+    if args.breakdown:
+        print("\nWhere the default model's training time goes (zoo.benchmarks.cost), alternating rounds:\n")
+        cost_breakdown(args.compare_batch_sizes, args.compare_steps, args.compare_rounds)
+        return
     if not args.skip_peers:
         print("\nThe default model (last_state) against peers, training throughput, alternating rounds:\n")
         compare_with_peers(args.compare_batch_sizes, args.compare_steps, args.compare_rounds, args.torch_python)
