@@ -1,9 +1,11 @@
-"""`python -m zoo.bench --compare`'s table: every stack measured, the ratios its figures give, PyTorch's absence explained."""
+"""`python -m zoo.bench --compare`'s and `--breakdown`'s tables: every stack measured, the ratios its figures give, PyTorch's absence explained."""
 
 import re
 
 import pytest
 
+from zoo.benchmarks import cost
+from zoo.benchmarks.cost import STACKS, stack_throughput
 from zoo.benchmarks.speed import TORCH_HINT, compare_with_peers
 
 pytestmark = pytest.mark.unit
@@ -23,3 +25,20 @@ def test_the_comparison_measures_each_stack_and_divides_their_means(capsys):
     for ratio, stack in ((row[6], zoo), (row[7], train_py)):
         assert abs(float(ratio) - stack / keras_figure) <= 0.01 + 0.005 * stack / keras_figure  # ratio of the rounded figures
     assert lines[-1] == TORCH_HINT and re.search(r"pip install torch", TORCH_HINT)
+
+
+@pytest.mark.integration  # trains the in-process stacks for a few steps
+def test_the_breakdown_times_each_in_process_stack_with_the_zoo_callbacks_writing_their_files():
+    for stack in STACKS[:5]:
+        assert stack_throughput(stack, batch_size=8, steps=4, warmup=1) > 0
+
+
+@pytest.mark.unit
+def test_the_breakdown_divides_each_stack_by_the_one_above_and_by_bare_keras(capsys, monkeypatch):
+    figures = dict(zip(STACKS, (100.0, 120.0, 90.0, 90.0, 180.0, 150.0, 160.0)))
+    monkeypatch.setattr(cost, "stack_throughput", lambda stack, batch_size, steps: figures[stack])
+    cost.cost_breakdown([64], steps=4, rounds=2)
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in capsys.readouterr().out.strip().splitlines()[2:]]
+    assert [row[1] for row in rows] == list(STACKS)
+    assert rows[1][2:] == ["120, 120", "1.20", "1.20"] and rows[2][3:] == ["0.75", "0.90"] and rows[4][3:] == ["2.00", "1.80"]
+    assert rows[0][3] == "-"
