@@ -142,3 +142,26 @@ def test_a_run_directory_anywhere_stays_out_of_git(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert status.stdout.splitlines() == ["?? notes.txt"]
+
+
+@pytest.mark.parametrize("last_every_s, saved_last_after", [(0.0, [1, 2, 3, "end"]), (3600.0, [1, "end"])])
+def test_last_checkpoint_is_saved_at_the_end_and_at_most_every_last_every_s_during_training(tmp_path, monkeypatch, last_every_s, saved_last_after):
+    from model_checks import toy_batch, toy_dataset
+
+    from zoo.tasks import get_task
+    from zoo.training import callbacks
+
+    saves = []
+    monkeypatch.setattr(callbacks, "save_model_atomically", lambda model, path: saves.append((checkpoint.epoch, path.name)))
+    keras.utils.set_random_seed(0)
+    dataset = toy_dataset()
+    model = create_model("last_state", dataset.spec, units=4)
+    model.compile(optimizer="adam", **get_task("classify").compile_arguments())
+    inputs, labels = toy_batch(model, dataset, "classify")
+    checkpoint = callbacks.BestAndLastCheckpoint(RunDirectory(tmp_path), "loss", last_every_s=last_every_s)
+    checkpoint.epoch = 0
+    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(checkpoint, "epoch", epoch + 1))
+    counter.on_train_end = lambda logs=None: setattr(checkpoint, "epoch", "end")
+    model.fit(inputs, labels, epochs=3, batch_size=8, verbose=0, callbacks=[counter, checkpoint])
+    assert [epoch for epoch, name in saves if name == "last.keras"] == saved_last_after
+    assert [name for _, name in saves].count("best.keras") >= 1

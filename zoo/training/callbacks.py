@@ -44,23 +44,29 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 
 
 class BestAndLastCheckpoint(keras.callbacks.Callback):
-    """Saves `checkpoints/last.keras` every epoch and `checkpoints/best.keras` when `monitor` improves.
+    """Saves `checkpoints/best.keras` when `monitor` improves and `checkpoints/last.keras` when training ends.
 
-    Both are written atomically (a temporary file, then a rename), so a kill during a save keeps
-    the previous checkpoint. Which way `monitor` improves is `zoo.tasks.improvement_mode`'s rule.
+    `last.keras` is also saved at an epoch's end when the previous save is `last_every_s` seconds
+    old (the first epoch's included), so a crashed run keeps a recent one while short epochs do not
+    pay a file per epoch (the run's backup, not this file, is what resume reads). Both are written
+    atomically (a temporary file, then a rename), so a kill during a save keeps the previous
+    checkpoint. Which way `monitor` improves is `zoo.tasks.improvement_mode`'s rule.
 
     Args:
         run: RunDirectory.
         monitor: str. The metric in the epoch logs, e.g. "val_accuracy".
+        last_every_s: float. The least time between two saves of `last.keras` during training.
     """
 
     resumed_attributes = ("best",)  # what a resumed run carries over (zoo.training.resume)
 
-    def __init__(self, run, monitor):
+    def __init__(self, run, monitor, last_every_s=60.0):
         super().__init__()
         self.run = run
         self.monitor = monitor
+        self.last_every_s = last_every_s
         self.best = None
+        self._last_saved = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -73,7 +79,15 @@ class BestAndLastCheckpoint(keras.callbacks.Callback):
         if value == value and is_improvement(value, self.best, self.monitor):  # value == value: not NaN
             self.best = value
             save_model_atomically(self.model, self.run.best_checkpoint)
+        if self._last_saved is None or time.monotonic() - self._last_saved >= self.last_every_s:
+            self._save_last()
+
+    def on_train_end(self, logs=None):
+        self._save_last()
+
+    def _save_last(self):
         save_model_atomically(self.model, self.run.last_checkpoint)
+        self._last_saved = time.monotonic()
 
 
 class EpochLog(keras.callbacks.Callback):
