@@ -89,3 +89,15 @@ def test_hparams_are_flat_scalars():
     assert values["model.attention_units"] == 32 and values["seed"] == 42
     assert all(isinstance(v, (bool, int, float, str)) for v in values.values())
     assert not any(key.endswith("_target_") for key in values)
+
+
+def test_a_sweep_lists_what_it_varies_from_the_command_line_and_the_sweeper():
+    from omegaconf import OmegaConf
+
+    from zoo.tensorboard_logger import swept_keys
+
+    cfg = OmegaConf.create({"hydra": {
+        "overrides": {"task": ["model=last_state,attention", "debug=smoke", "trainer.learning_rate=range(1,3)", "+data.noise=0.1,0.2"]},
+        "sweeper": {"params": {"trainer.batch_size": "choice(8, 16)", "model": "choice(fcn, lstm_fcn)"}},
+    }})
+    assert swept_keys(cfg) == ["model.name", "trainer.learning_rate", "data.noise", "trainer.batch_size"]

@@ -73,8 +73,11 @@ def test_tensorboard_serves_every_dashboard_of_a_sweep(sweep):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        names = {Path(run).parent.name: run for run in wait_for_runs(base, 2)}
-        assert set(names) == {"0_last_state_debug-smoke", "1_attention_debug-smoke"}  # one TensorBoard run per training run
+        listed = wait_for_runs(base, 3)
+        # One TensorBoard run per training run, and the sweep's own, which holds only its HParams experiment.
+        sweep_run = str(runs[0].parent.relative_to(log_dir) / "tensorboard")
+        names = {Path(run).parent.name: run for run in listed if run != sweep_run}
+        assert set(names) == {"0_last_state_debug-smoke", "1_attention_debug-smoke"} and sweep_run in listed
         evaluated = names["1_attention_debug-smoke"]
 
         for run in names.values():
@@ -103,6 +106,9 @@ def test_tensorboard_serves_every_dashboard_of_a_sweep(sweep):
         assert {"model.name", "model.units", "trainer.learning_rate", "trainer.batch_size", "data.noise", "seed"} <= hparam_names
         metric_tags = {info["name"]["tag"] for info in experiment["metricInfos"]}
         assert {"final/test_accuracy", "final/validation_accuracy", "loss/validation"} <= metric_tags
+        # The table's first columns: what the sweep varies, then the test metric (the sweep's experiment).
+        assert experiment["hparamInfos"][0]["name"] == "model.name"
+        assert experiment["metricInfos"][0]["name"]["tag"] == "final/test_accuracy"
         groups = post(
             base,
             "/data/plugin/hparams/session_groups",

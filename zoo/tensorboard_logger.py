@@ -25,8 +25,9 @@ def flat_hparams(cfg):
     Returns:
         Dict from dotted key (`model.units`) to a bool, number or string.
     """
-    container = OmegaConf.to_container(cfg, resolve=True)
-    values = {"seed": container["seed"]}
+    # Only the groups shown: a sweep's config holds Hydra values that exist only in a trial (hydra.job.num).
+    container = {group: OmegaConf.to_container(cfg[group], resolve=True) for group in ("model", "data", "trainer")}
+    values = {"seed": cfg.seed}
     for group in ("model", "data"):
         for key, value in container[group].items():
             if not key.startswith("_"):
@@ -243,4 +244,41 @@ def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0, 
         writer.image(tag, png, *png_size(png), step=step)
     for tag, text in (texts or {}).items():
         writer.text(tag, text, step=step)
+    writer.close()
+
+
+def swept_keys(cfg):
+    """The hyperparameters a sweep varies, as `flat_hparams` names them: the command line's values with a comma or a
+    sweep function (`model=last_state,attention` -> `model.name`), then the sweeper's own `params`."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    keys = []
+    parsed = OverridesParser.create().parse_overrides(list(cfg.hydra.overrides.task))
+    names = [override.get_key_element() for override in parsed if override.is_sweep_override()]
+    names += list((cfg.hydra.sweeper.get("params") or {}).keys())
+    for name in names:
+        key = f"{name}.name" if name in ("model",) else name.lstrip("+~")
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def write_sweep_experiment(sweep_dir, cfg):
+    """Writes a sweep's HParams experiment to `<sweep>/tensorboard`, so TensorBoard's HParams table over the sweep
+    starts with what the sweep varies and the test metrics, then every other hyperparameter and the epoch curves.
+    (TensorBoard reads one experiment per log dir: over several sweeps, the first it finds.)
+
+    Args:
+        sweep_dir: the sweep's directory (`hydra.sweep.dir`).
+        cfg: the sweep's config, as Hydra's `on_multirun_start` gets it (before any trial's overrides).
+    """
+    from zoo.tasks import get_task
+
+    swept = swept_keys(cfg)
+    rest = [key for key in flat_hparams(cfg) if key not in swept]
+    names = [*get_task(cfg.model.head).metrics, "loss"]
+    metrics = [f"final/{split}_{name}" for split in ("test", "validation") for name in names]
+    metrics += [f"{name}/{split}" for name in names for split in ("validation", "train")]  # the epoch curves
+    writer = SummaryWriter(str(Path(sweep_dir) / "tensorboard"))
+    writer.experiment(swept + rest, metrics, differing=swept)
     writer.close()

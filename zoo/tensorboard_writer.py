@@ -16,7 +16,8 @@ if keras.backend.backend() != "tensorflow":
 from tensorboard.compat import tf as tensorboard_tf  # noqa: E402  (TensorFlow's file systems on its backend: gs:// too)
 from tensorboard.compat.proto import event_pb2, summary_pb2  # noqa: E402
 from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata  # noqa: E402
-from tensorboard.plugins.hparams.summary_v2 import hparams_pb  # noqa: E402
+from tensorboard.plugins.hparams import plugin_data_pb2  # noqa: E402
+from tensorboard.plugins.hparams.summary_v2 import HParam, Metric, hparams_config_pb, hparams_pb  # noqa: E402
 from tensorboard.plugins.histogram.summary_v2 import histogram_pb  # noqa: E402
 from tensorboard.plugins.image import metadata as image_metadata  # noqa: E402
 from tensorboard.plugins.scalar.summary_v2 import scalar_pb  # noqa: E402
@@ -59,6 +60,17 @@ class SummaryWriter:
 
     def hparams(self, values, trial_id):
         self._add(hparams_pb(values, trial_id=trial_id), 0)
+
+    def experiment(self, hparam_names, metric_tags, differing=()):
+        """Writes the HParams experiment: its table's hyperparameters, metrics in order, and the hyperparameters that
+        differ between its runs (TensorBoard lists those first, each group by name)."""
+        summary = hparams_config_pb([HParam(name) for name in hparam_names], [Metric(tag) for tag in metric_tags])
+        plugin_data = summary.value[0].metadata.plugin_data
+        content = plugin_data_pb2.HParamsPluginData.FromString(plugin_data.content)
+        for info in content.experiment.hparam_infos:
+            info.differs = info.name in differing
+        plugin_data.content = content.SerializeToString()
+        self._add(summary, 0)
 
     def custom_scalars(self, layout):
         """Writes a Custom Scalars layout (`layout_pb2.Layout`), as `custom_scalar.summary.pb` does with TensorFlow."""
