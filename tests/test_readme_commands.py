@@ -148,7 +148,8 @@ def check_full_run_of(model):
 
 
 def check_sweep(copy, command):
-    run(copy, command)
+    completed = run(copy, command)
+    assert "Sweep trial 2 of 2: model=attention trainer.epochs=2" in completed.stdout + completed.stderr
     runs = finished_runs(copy, "outputs/multiruns/*/*/*")
     assert sorted(saved_config(run).model.name for run in runs) == ["attention", "last_state"]
     assert all(metrics_of(run)["epochs_run"] == 2 for run in runs)

@@ -153,3 +153,21 @@ def test_a_sweeper_direction_against_the_monitor_is_refused_in_one_line():
         "set hydra.sweeper.direction=minimize or another monitor."
     )
     check_sweeper_direction(None, "loss")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "hydra, expected",
+    [
+        ({"overrides": {"task": ["model=last_state,attention", "seed=1,2,3", "debug=smoke"]}, "sweeper": {}}, 6),
+        ({"overrides": {"task": ["trainer.batch_size=range(8,40,8)"]}, "sweeper": {}}, 4),
+        ({"overrides": {"task": ["hparams_search=attention_optuna"]}, "sweeper": {"n_trials": 20}}, 20),
+        ({"overrides": {"task": ["trainer.learning_rate=interval(1e-4,1e-2)"]}, "sweeper": {}}, None),
+    ],
+)
+def test_a_trial_knows_how_many_the_sweep_runs(tmp_path, hydra, expected):
+    from zoo.cli import sweep_size
+
+    (tmp_path / "multirun.yaml").write_text(yaml.safe_dump({"hydra": hydra}))
+    assert sweep_size(tmp_path) == expected
+    assert sweep_size(tmp_path / "missing") is None

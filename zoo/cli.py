@@ -26,6 +26,33 @@ def in_sweep():
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+def sweep_size(sweep_dir):
+    """The trials a sweep runs: the product of its command line's value lists (Hydra's basic sweeper), or the
+    sweeper's `n_trials` (Optuna); None if `<sweep>/multirun.yaml` says neither."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    try:
+        saved = OmegaConf.load(Path(sweep_dir) / "multirun.yaml").hydra
+        if saved.sweeper.get("n_trials"):
+            return int(saved.sweeper.n_trials)
+        size = 1
+        for override in OverridesParser.create().parse_overrides(list(saved.overrides.task)):
+            if override.is_sweep_override():
+                size *= len(list(override.sweep_string_iterator()))
+        return size
+    except Exception:  # an interval or another unbounded sweep, or no readable multirun.yaml: no count
+        return None
+
+
+def log_trial():
+    """Logs which trial of the sweep this process runs, e.g. `Sweep trial 2 of 4: model=attention`."""
+    hydra_config = HydraConfig.get()
+    size = sweep_size(hydra_config.sweep.dir)
+    overrides = " ".join(hydra_config.overrides.task) or "defaults"
+    log.info(f"Sweep trial {hydra_config.job.num + 1}{f' of {size}' if size else ''}: {overrides}")
+
+
 def _failed_trial(error):
     """Reports a failed sweep trial (stderr and its log) and returns None: no value, which the Optuna sweeper records as a failed trial."""
     hydra_config = HydraConfig.get()
@@ -77,6 +104,8 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
     """
     # A resumed run's directory is the user's earlier run: never discarded, even if it holds little.
     discard_unstarted_run = discard_unstarted_run and not cfg.get("resume")
+    if in_sweep():
+        log_trial()
     try:
         return task(cfg)
     except TrainingInterrupted as stop:
