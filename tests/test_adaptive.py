@@ -73,9 +73,12 @@ def test_steps_per_execution_must_divide_the_epoch(value, message):
             assert any(line.startswith("trainer.steps_per_execution=11 (the largest divisor of 11") for line in lines) == (value == "auto")
 
 
-def test_torch_runs_one_step_per_call():
+def test_torch_and_mirrored_run_one_step_per_call():
     with pytest.raises(ZooError, match="Keras runs one step per call on the torch backend: set trainer.steps_per_execution=1 or auto"):
         check_steps_per_execution(2, 44, "torch")
+    with pytest.raises(ZooError, match="fails under trainer.strategy=mirrored .* set trainer.steps_per_execution=1 or auto"):
+        check_steps_per_execution(4, 44, "tensorflow", "mirrored")
+    assert steps_per_execution_for(44, "tensorflow", "mirrored") == 1
 
 
 def test_patience_is_a_share_of_the_epochs_with_a_floor():

@@ -13,7 +13,8 @@ The filled-in values are what `config.yaml`, the HParams dashboard and the log s
 - Epochs: from a budget of optimizer steps, `trainer.steps` (`epochs_for`): the number of weight
   updates, not passes over the data, is what a model needs, whatever the set's size.
 - Steps per execution: the largest divisor of an epoch's steps up to 16 (`steps_per_execution_for`; 1
-  on PyTorch, which Keras runs a step at a time). One call of the compiled training function runs
+  on PyTorch, which Keras runs a step at a time, and under `trainer.strategy=mirrored`, where Keras'
+  multi-step loop fails). One call of the compiled training function runs
   that many steps, so Keras hands results to Python, and the per-step callbacks run, once per call.
   It divides the epoch so that no call runs into the next epoch's batches (Keras would); a signal
   and a backup within an epoch therefore act at the end of a call, at most that many steps late.
@@ -96,25 +97,32 @@ def epochs_for(steps, n_train, batch_size):
     return max(1, math.ceil(steps / steps_per_epoch))
 
 
-def steps_per_execution_for(steps_per_epoch, backend, largest=LARGEST_STEPS_PER_EXECUTION):
-    """Returns the largest divisor of `steps_per_epoch` up to `largest`, or 1 on PyTorch.
+def steps_per_execution_for(steps_per_epoch, backend, strategy="auto", largest=LARGEST_STEPS_PER_EXECUTION):
+    """Returns the largest divisor of `steps_per_epoch` up to `largest`, or 1 on PyTorch and under `mirrored`.
 
     Args:
         steps_per_epoch: int. Optimizer steps in one epoch.
         backend: str. Keras' backend ("tensorflow", "jax" or "torch").
+        strategy: str. `trainer.strategy`.
         largest: int. The cap.
     """
-    if backend == "torch":
+    if backend == "torch" or strategy == "mirrored":
         return 1
     return max(d for d in range(1, min(largest, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 
-def check_steps_per_execution(value, steps_per_epoch, backend):
-    """Raises a ZooError unless `value` steps per execution divide an epoch (and are 1 on PyTorch)."""
+def check_steps_per_execution(value, steps_per_epoch, backend, strategy="auto"):
+    """Raises a ZooError unless `value` steps per execution divide an epoch (and are 1 on PyTorch and under `mirrored`)."""
     if backend == "torch" and value != 1:
         raise ZooError(
             f"trainer.steps_per_execution={value}, but Keras runs one step per call on the torch backend: "
             "set trainer.steps_per_execution=1 or auto."
+        )
+    if strategy == "mirrored" and value != 1:
+        # Keras 3.15 on TensorFlow 2.21: its multi-step loop feeds no value to a placeholder under MirroredStrategy.
+        raise ZooError(
+            f"trainer.steps_per_execution={value} fails under trainer.strategy=mirrored (Keras' multi-step loop does not "
+            "run under MirroredStrategy): set trainer.steps_per_execution=1 or auto."
         )
     if steps_per_epoch % value:
         divisors = [d for d in range(1, steps_per_epoch + 1) if steps_per_epoch % d == 0]
@@ -270,13 +278,13 @@ def adapt_to_data(cfg, dataset):
     steps_per_epoch = math.ceil(n_train / trainer.batch_size)
     backend = keras_backend()
     if is_auto(trainer.steps_per_execution):
-        trainer.steps_per_execution = steps_per_execution_for(steps_per_epoch, backend)
+        trainer.steps_per_execution = steps_per_execution_for(steps_per_epoch, backend, trainer.strategy)
         lines.append(
             f"trainer.steps_per_execution={trainer.steps_per_execution} (the largest divisor of {steps_per_epoch} steps per "
-            f"epoch up to {LARGEST_STEPS_PER_EXECUTION}{', 1 on torch' if backend == 'torch' else ''})"
+            f"epoch up to {LARGEST_STEPS_PER_EXECUTION}; 1 on torch and under trainer.strategy=mirrored)"
         )
     else:
-        check_steps_per_execution(trainer.steps_per_execution, steps_per_epoch, backend)
+        check_steps_per_execution(trainer.steps_per_execution, steps_per_epoch, backend, trainer.strategy)
     if len(dataset.validation) == 0 and str(cfg.monitor).startswith("val_"):
         cfg.monitor = "loss"
         lines.append("monitor=loss (no validation split: the lowest training loss picks the best checkpoint)")
