@@ -96,8 +96,8 @@ def test_a_sweep_lists_what_it_varies_from_the_command_line_and_the_sweeper():
 
     from zoo.tensorboard_logger import swept_keys
 
-    cfg = OmegaConf.create({"hydra": {
+    hydra = OmegaConf.create({
         "overrides": {"task": ["model=last_state,attention", "debug=smoke", "trainer.learning_rate=range(1,3)", "+data.noise=0.1,0.2"]},
         "sweeper": {"params": {"trainer.batch_size": "choice(8, 16)", "model": "choice(fcn, lstm_fcn)"}},
-    }})
-    assert swept_keys(cfg) == ["model.name", "trainer.learning_rate", "data.noise", "trainer.batch_size"]
+    })
+    assert swept_keys(hydra) == ["model.name", "trainer.learning_rate", "data.noise", "trainer.batch_size"]

@@ -45,12 +45,20 @@ def sweep_size(sweep_dir):
         return None
 
 
-def log_trial():
-    """Logs which trial of the sweep this process runs, e.g. `Sweep trial 2 of 4: model=attention`."""
+def start_trial(cfg):
+    """Logs which trial of the sweep this process runs (`Sweep trial 2 of 4: model=attention`); the first trial of a
+    training sweep also writes the sweep's HParams experiment (its table starts with what the sweep varies)."""
     hydra_config = HydraConfig.get()
     size = sweep_size(hydra_config.sweep.dir)
     overrides = " ".join(hydra_config.overrides.task) or "defaults"
     log.info(f"Sweep trial {hydra_config.job.num + 1}{f' of {size}' if size else ''}: {overrides}")
+    if hydra_config.job.num == 0 and "trainer" in cfg:
+        from zoo.tensorboard_logger import write_sweep_experiment
+
+        try:
+            write_sweep_experiment(hydra_config.sweep.dir, cfg)
+        except Exception as error:  # the dashboard's column order is not worth a trial
+            log.warning(f"The sweep's HParams experiment was not written ({error}); TensorBoard infers its columns.")
 
 
 def _failed_trial(error):
@@ -105,7 +113,7 @@ def run_task(task, cfg, *, discard_unstarted_run=False):
     # A resumed run's directory is the user's earlier run: never discarded, even if it holds little.
     discard_unstarted_run = discard_unstarted_run and not cfg.get("resume")
     if in_sweep():
-        log_trial()
+        start_trial(cfg)
     try:
         return task(cfg)
     except TrainingInterrupted as stop:

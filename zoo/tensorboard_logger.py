@@ -247,15 +247,19 @@ def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0, 
     writer.close()
 
 
-def swept_keys(cfg):
+def swept_keys(hydra):
     """The hyperparameters a sweep varies, as `flat_hparams` names them: the command line's values with a comma or a
-    sweep function (`model=last_state,attention` -> `model.name`), then the sweeper's own `params`."""
+    sweep function (`model=last_state,attention` -> `model.name`), then the sweeper's own `params`.
+
+    Args:
+        hydra: the sweep's `hydra` config node (its `multirun.yaml`'s).
+    """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     keys = []
-    parsed = OverridesParser.create().parse_overrides(list(cfg.hydra.overrides.task))
+    parsed = OverridesParser.create().parse_overrides(list(hydra.overrides.task))
     names = [override.get_key_element() for override in parsed if override.is_sweep_override()]
-    names += list((cfg.hydra.sweeper.get("params") or {}).keys())
+    names += list((hydra.sweeper.get("params") or {}).keys())
     for name in names:
         key = f"{name}.name" if name in ("model",) else name.lstrip("+~")
         if key not in keys:
@@ -269,12 +273,12 @@ def write_sweep_experiment(sweep_dir, cfg):
     (TensorBoard reads one experiment per log dir: over several sweeps, the first it finds.)
 
     Args:
-        sweep_dir: the sweep's directory (`hydra.sweep.dir`).
-        cfg: the sweep's config, as Hydra's `on_multirun_start` gets it (before any trial's overrides).
+        sweep_dir: the sweep's directory (`hydra.sweep.dir`), holding Hydra's `multirun.yaml`.
+        cfg: a trial's training config (its hyperparameters name the table's other columns).
     """
     from zoo.tasks import get_task
 
-    swept = swept_keys(cfg)
+    swept = swept_keys(OmegaConf.load(Path(sweep_dir) / "multirun.yaml").hydra)
     rest = [key for key in flat_hparams(cfg) if key not in swept]
     names = [*get_task(cfg.model.head).metrics, "loss"]
     metrics = [f"final/{split}_{name}" for split in ("test", "validation") for name in names]

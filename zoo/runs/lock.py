@@ -283,10 +283,6 @@ class RunDirectoryLock(Callback):
             raise SystemExit(1)
         if (Path(config.hydra.sweep.dir) / "multirun.yaml").is_file():
             print(f"Re-running the sweep in {config.hydra.sweep.dir}: finished trials are skipped, unfinished ones resume.")
-        elif "trainer" in config:  # a training sweep: its HParams table starts with what it varies
-            from zoo.tensorboard_logger import write_sweep_experiment
-
-            write_sweep_experiment(config.hydra.sweep.dir, config)
 
     def on_multirun_end(self, config, **kwargs):
         """Ends a sweep with its trials' tables, best first, and, where a trial failed, a line naming them and exit code 1."""
