@@ -12,7 +12,8 @@ before it:
 - `train.py, steps_per_execution 1` and `train.py`: the whole loop in its own process (validation
   and every epoch's checkpoints included), timed between its epoch lines (`train_py_throughput`).
 
-The ratio of each stack to the one before it is that layer's cost.
+The ratio of each stack to the one before it is that layer's cost. TensorFlow backend (the pipeline's
+`take`/`skip`), as `python -m zoo.bench` runs.
 """
 
 import tempfile
@@ -49,7 +50,18 @@ def run_callbacks(folder, steps):
 
 
 def stack_throughput(stack, batch_size, steps, warmup=5, length=64):
-    """Training series/s of one stack of `STACKS` over `steps` timed optimizer steps (one epoch) after `warmup` ones."""
+    """Training series/s of one stack over `steps` timed optimizer steps (one epoch) after `warmup` ones.
+
+    Args:
+        stack: one of `STACKS`.
+        batch_size: int.
+        steps: int. Timed optimizer steps.
+        warmup: int. Untimed steps first (tracing, the pipeline's start).
+        length: int. Steps per series.
+
+    Returns:
+        Series per second (float).
+    """
     if stack.startswith("train.py"):
         from zoo.benchmarks.speed import train_py_throughput
 
@@ -84,6 +96,7 @@ def stack_throughput(stack, batch_size, steps, warmup=5, length=64):
 
 
 def _timed_numpy_fit(model, x, y, batch_size, steps, warmup):
+    """Fits `warmup` batches of NumPy rows, then times `steps` more (Keras' own NumPy path); returns series/s."""
     first = warmup * batch_size
     model.fit(_rows(x, 0, first), y[:first], batch_size=batch_size, epochs=1, verbose=0)
     timed_x, timed_y = _rows(x, first, first + steps * batch_size), y[first : first + steps * batch_size]
@@ -93,6 +106,7 @@ def _timed_numpy_fit(model, x, y, batch_size, steps, warmup):
 
 
 def _rows(x, start, stop):
+    """Rows `start:stop` of an array or of each array of a dict of inputs."""
     return {name: value[start:stop] for name, value in x.items()} if isinstance(x, dict) else x[start:stop]
 
 
