@@ -1,6 +1,6 @@
 """Predictions and Keras metrics of a trained model on splits; forecasting goes through the registered capabilities."""
 
-from zoo.data.pipeline import input_names, make_batches, model_inputs
+from zoo.data.pipeline import input_names, make_batches, model_inputs, on_tensorflow
 from zoo.registry import model_info
 
 SPLITS = ("train", "validation", "test")
@@ -26,7 +26,14 @@ def predict(model, split, batch_size=256, verbose=0):
         inputs = model_inputs(split, input_names(model), teacher_forcing=False)
         horizon = model.outputs[0].shape[1]
         return info.forecaster(model, inputs, horizon, batch_size=batch_size)
-    return model.predict(model_inputs(split, input_names(model)), batch_size=batch_size, verbose=verbose)
+    inputs = model_inputs(split, input_names(model))
+    if on_tensorflow():
+        # Batches made here: Keras' own slicing of NumPy inputs (a parallel tf.data map) makes TensorFlow 2.21 print
+        # an E0000 "NodeDef mentions attribute use_unbounded_threadpool" line on some inputs.
+        import tensorflow as tf
+
+        inputs = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
+    return model.predict(inputs, batch_size=None if on_tensorflow() else batch_size, verbose=verbose)
 
 
 def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):
