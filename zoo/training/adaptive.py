@@ -91,10 +91,14 @@ def learning_rate_for(batch_size):
     return float(f"{LEARNING_RATE_AT_LARGEST_BATCH * math.sqrt(batch_size / LARGEST_BATCH):.3g}")
 
 
+def steps_per_epoch_for(n_train, batch_size):
+    """Returns the optimizer steps of one epoch: a last, smaller batch is a step too."""
+    return math.ceil(n_train / batch_size)
+
+
 def epochs_for(steps, n_train, batch_size):
     """Returns the epochs that spend a budget of `steps` optimizer steps (at least one epoch)."""
-    steps_per_epoch = math.ceil(n_train / batch_size)
-    return max(1, math.ceil(steps / steps_per_epoch))
+    return max(1, math.ceil(steps / steps_per_epoch_for(n_train, batch_size)))
 
 
 def steps_per_execution_for(steps_per_epoch, backend, strategy="auto", largest=LARGEST_STEPS_PER_EXECUTION):
@@ -275,7 +279,7 @@ def adapt_to_data(cfg, dataset):
     if is_auto(trainer.epochs):
         trainer.epochs = epochs_for(trainer.steps, n_train, trainer.batch_size)
         lines.append(f"trainer.epochs={trainer.epochs} (trainer.steps={trainer.steps} optimizer steps)")
-    steps_per_epoch = math.ceil(n_train / trainer.batch_size)
+    steps_per_epoch = steps_per_epoch_for(n_train, trainer.batch_size)
     backend = keras_backend()
     if is_auto(trainer.steps_per_execution):
         trainer.steps_per_execution = steps_per_execution_for(steps_per_epoch, backend, trainer.strategy)

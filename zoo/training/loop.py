@@ -2,7 +2,6 @@
 
 import atexit
 import logging
-import math
 import shutil
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from zoo.tensorboard_logger import write_run_summaries
 from zoo.training.adaptive import (
     adapt_to_data,
     check_sweeper_direction,
+    steps_per_epoch_for,
 )
 from zoo.training.builders import (
     build_callbacks,
@@ -246,7 +246,7 @@ def build_run_callbacks(cfg, run, dataset, summary, backup, model):
     loggers = build_loggers(cfg, run_config=cfg, model_summary=summary)
     progress_bar = EpochProgressBar()  # drawn only at a terminal (fit's verbose)
     epoch_log = EpochLog(cfg.trainer.epochs, progress_bar)
-    backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=math.ceil(len(dataset.train) / cfg.trainer.batch_size))
+    backup.prepare(kept + loggers + [epoch_log], steps_per_epoch=steps_per_epoch_for(len(dataset.train), cfg.trainer.batch_size))
     return kept + [backup] + loggers + [progress_bar, epoch_log]
 
 
