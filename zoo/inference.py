@@ -27,13 +27,13 @@ def predict(model, split, batch_size=256, verbose=0):
         horizon = model.outputs[0].shape[1]
         return info.forecaster(model, inputs, horizon, batch_size=batch_size)
     inputs = model_inputs(split, input_names(model))
-    if on_tensorflow():
-        # Batches made here: Keras' own slicing of NumPy inputs (a parallel tf.data map) makes TensorFlow 2.21 print
-        # an E0000 "NodeDef mentions attribute use_unbounded_threadpool" line on some inputs.
-        import tensorflow as tf
+    if not on_tensorflow():
+        return model.predict(inputs, batch_size=batch_size, verbose=verbose)
+    # Batches made here: Keras' own slicing of NumPy inputs (a parallel tf.data map) makes TensorFlow 2.21 print
+    # an E0000 "NodeDef mentions attribute use_unbounded_threadpool" line on some inputs.
+    import tensorflow as tf
 
-        inputs = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
-    return model.predict(inputs, batch_size=None if on_tensorflow() else batch_size, verbose=verbose)
+    return model.predict(tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size), verbose=verbose)
 
 
 def evaluate_splits(model, dataset, task, batch_size, splits=SPLITS):
