@@ -166,8 +166,8 @@ def test_a_sweeper_direction_against_the_monitor_is_refused_in_one_line():
     ],
 )
 def test_a_trial_knows_how_many_the_sweep_runs(tmp_path, hydra, expected):
-    from zoo.cli import sweep_size
+    from zoo.cli import saved_sweep, sweep_size
 
     (tmp_path / "multirun.yaml").write_text(yaml.safe_dump({"hydra": hydra}))
-    assert sweep_size(tmp_path) == expected
-    assert sweep_size(tmp_path / "missing") is None
+    assert sweep_size(saved_sweep(tmp_path)) == expected
+    assert sweep_size(saved_sweep(tmp_path / "missing")) is None

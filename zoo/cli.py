@@ -26,37 +26,52 @@ def in_sweep():
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def sweep_size(sweep_dir):
-    """The trials a sweep runs: the product of its command line's value lists (Hydra's basic sweeper), or the
-    sweeper's `n_trials` (Optuna); None if `<sweep>/multirun.yaml` says neither."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+def saved_sweep(sweep_dir):
+    """The `hydra` node of `<sweep>/multirun.yaml` (what the sweep was started with), or None if unreadable."""
     from omegaconf import OmegaConf
 
     try:
-        saved = OmegaConf.load(Path(sweep_dir) / "multirun.yaml").hydra
-        if saved.sweeper.get("n_trials"):
-            return int(saved.sweeper.n_trials)
-        size = 1
-        for override in OverridesParser.create().parse_overrides(list(saved.overrides.task)):
-            if override.is_sweep_override():
-                size *= len(list(override.sweep_string_iterator()))
-        return size
-    except Exception:  # an interval or another unbounded sweep, or no readable multirun.yaml: no count
+        return OmegaConf.load(Path(sweep_dir) / "multirun.yaml").hydra
+    except Exception:  # missing, or not a file Hydra wrote
         return None
+
+
+def sweep_overrides(hydra):
+    """The command-line overrides of a sweep's `hydra` node that sweep (a comma list, range, choice, interval ...)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return [override for override in OverridesParser.create().parse_overrides(list(hydra.overrides.task)) if override.is_sweep_override()]
+
+
+def sweep_size(hydra):
+    """The trials a sweep runs: the sweeper's `n_trials` (Optuna), or the product of its command line's value lists
+    (Hydra's basic sweeper); None without a saved sweep or for an unbounded one (an interval)."""
+    if hydra is None:
+        return None
+    if hydra.sweeper.get("n_trials"):
+        return int(hydra.sweeper.n_trials)
+    size = 1
+    for override in sweep_overrides(hydra):
+        try:
+            size *= len(list(override.sweep_string_iterator()))
+        except Exception:  # an interval has no values to count
+            return None
+    return size
 
 
 def start_trial(cfg):
     """Logs which trial of the sweep this process runs (`Sweep trial 2 of 4: model=attention`); the first trial of a
     training sweep also writes the sweep's HParams experiment (its table starts with what the sweep varies)."""
     hydra_config = HydraConfig.get()
-    size = sweep_size(hydra_config.sweep.dir)
+    hydra = saved_sweep(hydra_config.sweep.dir)
+    size = sweep_size(hydra)
     overrides = " ".join(hydra_config.overrides.task) or "defaults"
     log.info(f"Sweep trial {hydra_config.job.num + 1}{f' of {size}' if size else ''}: {overrides}")
-    if hydra_config.job.num == 0 and "trainer" in cfg:
+    if hydra_config.job.num == 0 and hydra is not None and "trainer" in cfg:
         from zoo.tensorboard_logger import write_sweep_experiment
 
         try:
-            write_sweep_experiment(hydra_config.sweep.dir, cfg)
+            write_sweep_experiment(hydra_config.sweep.dir, cfg, hydra)
         except Exception as error:  # the dashboard's column order is not worth a trial
             log.warning(f"The sweep's HParams experiment was not written ({error}); TensorBoard infers its columns.")
 

@@ -249,40 +249,41 @@ def write_run_summaries(log_dir, scalars=None, images=None, texts=None, step=0, 
 
 def swept_keys(hydra):
     """The hyperparameters a sweep varies, as `flat_hparams` names them: the command line's values with a comma or a
-    sweep function (`model=last_state,attention` -> `model.name`), then the sweeper's own `params`.
+    sweep function, then the sweeper's own `params`; a config group's choice (`model=last_state,attention`) is its
+    `<group>.name`.
 
     Args:
         hydra: the sweep's `hydra` config node (its `multirun.yaml`'s).
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from zoo.cli import sweep_overrides
 
-    keys = []
-    parsed = OverridesParser.create().parse_overrides(list(hydra.overrides.task))
-    names = [override.get_key_element() for override in parsed if override.is_sweep_override()]
+    names = [override.get_key_element() for override in sweep_overrides(hydra)]
     names += list((hydra.sweeper.get("params") or {}).keys())
-    for name in names:
-        key = f"{name}.name" if name in ("model",) else name.lstrip("+~")
-        if key not in keys:
-            keys.append(key)
-    return keys
+    keys = [name.lstrip("+~") if "." in name else f"{name}.name" for name in names]
+    return list(dict.fromkeys(keys))
 
 
-def write_sweep_experiment(sweep_dir, cfg):
-    """Writes a sweep's HParams experiment to `<sweep>/tensorboard`, so TensorBoard's HParams table over the sweep
-    starts with what the sweep varies and the test metrics, then every other hyperparameter and the epoch curves.
-    (TensorBoard reads one experiment per log dir: over several sweeps, the first it finds.)
+def write_sweep_experiment(sweep_dir, cfg, hydra):
+    """Writes a sweep's HParams experiment to `<sweep>/tensorboard` once, so TensorBoard's HParams table over the
+    sweep starts with what the sweep varies and the test metrics, then every other hyperparameter and the epoch
+    curves. (TensorBoard reads one experiment per log dir: over several sweeps, the first it finds.)
 
     Args:
-        sweep_dir: the sweep's directory (`hydra.sweep.dir`), holding Hydra's `multirun.yaml`.
-        cfg: a trial's training config (its hyperparameters name the table's other columns).
+        sweep_dir: the sweep's directory (`hydra.sweep.dir`).
+        cfg: a trial's training config (its hyperparameters name the table's columns).
+        hydra: the sweep's `hydra` node, from its `multirun.yaml`.
     """
     from zoo.tasks import get_task
 
-    swept = swept_keys(OmegaConf.load(Path(sweep_dir) / "multirun.yaml").hydra)
-    rest = [key for key in flat_hparams(cfg) if key not in swept]
+    log_dir = Path(sweep_dir) / "tensorboard"
+    if log_dir.is_dir() and any(log_dir.iterdir()):  # a re-run of the sweep: its experiment is there
+        return
+    hparams = flat_hparams(cfg)
+    swept = [key for key in swept_keys(hydra) if key in hparams]  # a group without a name (data=ts,csv) has no column
+    rest = [key for key in hparams if key not in swept]
     names = [*get_task(cfg.model.head).metrics, "loss"]
     metrics = [f"final/{split}_{name}" for split in ("test", "validation") for name in names]
     metrics += [f"{name}/{split}" for name in names for split in ("validation", "train")]  # the epoch curves
-    writer = SummaryWriter(str(Path(sweep_dir) / "tensorboard"))
+    writer = SummaryWriter(str(log_dir))
     writer.experiment(swept + rest, metrics, differing=swept)
     writer.close()
