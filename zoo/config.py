@@ -35,6 +35,7 @@ ZOO_TARGETS = (
     "zoo.data.forecast_dataset",
     "zoo.tensorboard_logger.TensorBoardLogger",
     "zoo.csv_logger.CSVLogger",
+    "zoo.mlflow_logger.MLflowLogger",
     *(f"keras.callbacks.{name}" for name in KERAS_CALLBACKS),
     *(f"keras.optimizers.{name}" for name in KERAS_OPTIMIZERS),
 )

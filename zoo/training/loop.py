@@ -332,9 +332,13 @@ def score_best_checkpoint(run, dataset, task, cfg, history):
 def write_results(run, cfg, task, metrics):
     """Writes `metrics.json` (which marks the run finished) and the final scalars to TensorBoard."""
     run.write_json(run.metrics, metrics)
+    final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
     if "tensorboard" in cfg.logger:
-        final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
         write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
+    if "mlflow" in cfg.logger:
+        from zoo.mlflow_logger import log_final_scores  # imports MLflow, an optional extra
+
+        log_final_scores(cfg.logger.mlflow, cfg, final)
     line = get_report(task.name).log_line(metrics)
     if line:
         log.info(line)

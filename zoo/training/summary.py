@@ -70,4 +70,9 @@ def closing_summary(metrics, history, cfg, run_dir):
     ]
     if "tensorboard" in cfg.logger:
         lines.append(f"      tensorboard --logdir {shlex.quote(typed)}")
+    if "mlflow" in cfg.logger:
+        from zoo.mlflow_logger import ui_command
+
+        command = ui_command(cfg.logger.mlflow.tracking_uri)
+        lines.append(f"      {command}" if command else f"      MLflow: experiment {cfg.logger.mlflow.experiment_name} at {cfg.logger.mlflow.tracking_uri}")
     return lines
