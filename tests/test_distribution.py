@@ -19,7 +19,8 @@ from omegaconf import OmegaConf
 from zoo import ZooError
 from zoo.data.pipeline import SplitBatches
 from zoo.runs.lock import keep_apart
-from zoo.training.distribution import Placement, check_strategy, process_rank
+from zoo.runs.lock import process_rank
+from zoo.training.distribution import Placement, check_strategy
 
 pytestmark = pytest.mark.unit
 

@@ -143,6 +143,34 @@ def test_output_redirected_gives_one_plain_line_per_epoch(tmp_path):
     assert "absl" not in output and "cuInit" not in output and "oneDNN" not in output
 
 
+# train.py, printing at exit whether Keras ran its own code (the zoo's `keras` is lazy until then) and TensorFlow loaded.
+REPORTING_IMPORTS = (
+    "import atexit, runpy, sys; atexit.register(lambda: print('loaded:', type(sys.modules['keras']).__name__ != '_LazyKeras', "
+    "'tensorflow' in sys.modules)); "
+    "sys.argv = ['train.py', *sys.argv[1:]]; runpy.run_path('train.py', run_name='__main__')"
+)
+
+
+@pytest.mark.parametrize(
+    "override, error",
+    [
+        ("+trainer.epoch=3", "Invalid trainer config (trainer=default): it has no option 'epoch'; remove trainer.epoch"),
+        ("+data.n_sample=10", "Invalid data config (data=synthetic): it has no option 'n_sample'; remove data.n_sample"),
+        ("trainer.epochs=-1", "Received an invalid value for trainer.epochs, expected a positive integer, got -1."),
+        ("data=ts", "Missing required value data.train_path: set it on the command line, e.g. data.train_path=<value>."),
+    ],
+)
+def test_config_errors_end_before_keras_or_tensorflow_is_imported(tmp_path, override, error):
+    completed = subprocess.run(
+        [sys.executable, "-c", REPORTING_IMPORTS, override, f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr, completed.stderr
+    assert completed.stderr.strip().splitlines()[-1].startswith(f"Error: {error}")
+    assert completed.stdout.strip() == "loaded: False False"
+    assert not (tmp_path / "run").exists()
+
+
 def terminal_lines(raw):
     """The lines a terminal shows for `raw`: a carriage return goes back to the line's start, ESC[K clears it, colours drop."""
     shown = []

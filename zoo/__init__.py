@@ -1,7 +1,13 @@
-"""A Keras 3 model zoo of LSTM sequence models, configured by Hydra and logged to TensorBoard."""
+"""A Keras 3 model zoo of LSTM sequence models, configured by Hydra and logged to TensorBoard.
 
+`import zoo` does not import Keras: `keras` is a lazy module until the zoo first uses it, so a
+command whose config is wrong fails before TensorFlow loads (a second or two, not three to four).
+"""
+
+import importlib.util
 import os
 import sys
+import types
 
 from zoo.native_output import start_up_lines_dropped
 
@@ -16,51 +22,63 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _UNUSED_AT_IMPORT = ("jax", "matplotlib")
 
 
-def _import_keras_without_unused_modules():
-    """Imports Keras with the modules of `_UNUSED_AT_IMPORT` hidden, unless the user already imported them.
+class _LazyKeras(types.ModuleType):
+    """`keras` until the zoo first uses it: an attribute it lacks yet imports Keras into this same module.
 
-    Both imports sit in `try: ... except ImportError`, so Keras and TensorFlow load as if those
-    packages were missing. They stay importable afterwards (the zoo's figures import matplotlib
-    when they are drawn); only TensorFlow Lite's JAX converter and `keras.visualization` see them
-    as missing. On the JAX backend, Keras needs JAX, so nothing is hidden from it. TensorFlow's C++
-    start-up lines, its CUDA probe's included, are dropped (`zoo.native_output`).
+    importlib's LazyLoader would not do: an `import keras` statement reads `__spec__`, which loads
+    it. Keras loads with the modules of `_UNUSED_AT_IMPORT` hidden, unless already imported, and
+    TensorFlow's C++ start-up lines dropped (`zoo.native_output`). Both imports sit in
+    `try: ... except ImportError`, so Keras and TensorFlow load as if those packages were missing.
+    They stay importable afterwards (the zoo's figures import matplotlib when they are drawn); only
+    TensorFlow Lite's JAX converter and `keras.visualization` see them as missing. On the JAX
+    backend, Keras needs JAX, so nothing is hidden from it.
     """
-    tensorflow_backend = os.environ["KERAS_BACKEND"] == "tensorflow"
-    hidden = [name for name in _UNUSED_AT_IMPORT if name not in sys.modules] if tensorflow_backend else []
-    for name in hidden:
-        sys.modules[name] = None  # an ImportError for `import name` and `from name import ...`
-    try:
-        with start_up_lines_dropped():
-            import keras  # noqa: F401
 
-            if tensorflow_backend:  # JAX and PyTorch runs need no TensorFlow
-                # TensorFlow probes CUDA once, on first listing its devices; on a CPU-only machine that
-                # writes a failure line, dropped here. (Listed devices stay configurable.)
-                import tensorflow as tf
+    def __getattr__(self, name):
+        self.__class__ = types.ModuleType  # from here on a plain module: Keras' own code runs in it
+        tensorflow_backend = os.environ["KERAS_BACKEND"] == "tensorflow"
+        hidden = [name for name in _UNUSED_AT_IMPORT if name not in sys.modules] if tensorflow_backend else []
+        for hidden_name in hidden:
+            sys.modules[hidden_name] = None  # an ImportError for `import name` and `from name import ...`
+        try:
+            with start_up_lines_dropped():
+                self.__spec__.loader.exec_module(self)
+                if tensorflow_backend:  # JAX and PyTorch runs need no TensorFlow
+                    # TensorFlow probes CUDA once, on first listing its devices; on a CPU-only machine that
+                    # writes a failure line, dropped here. (Listed devices stay configurable.)
+                    import tensorflow as tf
 
-                tf.config.list_physical_devices("GPU")
-    finally:
-        for name in hidden:
-            del sys.modules[name]
+                    tf.config.list_physical_devices("GPU")
+        finally:
+            for hidden_name in hidden:
+                del sys.modules[hidden_name]
+        return getattr(self, name)
 
 
-_import_keras_without_unused_modules()
+def _defer_keras():
+    """Puts a `_LazyKeras` module in `sys.modules`; nothing changes if Keras is already imported."""
+    if "keras" in sys.modules:
+        return
+    module = importlib.util.module_from_spec(importlib.util.find_spec("keras"))
+    module.__class__ = _LazyKeras
+    sys.modules["keras"] = module
+
+
+_defer_keras()
 # JAX logs its failed probe for TPUs and GPUs on every start of a CPU-only machine; ZOO_VERBOSE=1 keeps it.
 if not os.environ.get("ZOO_VERBOSE"):
     import logging
 
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)
 
-from zoo import models  # noqa: E402, F401  (registers the builders)
 from zoo.errors import ZooError  # noqa: E402
-from zoo.registry import (  # noqa: E402
+from zoo.registry import (  # noqa: E402  (the zoo's own models register on first lookup)
     ModelInfo,
     create_model,
     list_models,
     model_info,
     register_model,
 )
-from zoo.tasks import get_task  # noqa: E402
 
 __all__ = ["ModelInfo", "ZooError", "create_model", "get_task", "list_models", "load_run", "model_info", "register_model"]
 
@@ -68,4 +86,15 @@ from zoo.config import register_resolvers  # noqa: E402
 
 register_resolvers()
 
-from zoo.runs.loading import load_run  # noqa: E402  (reads configs, so after the resolvers)
+
+def __getattr__(name):
+    """`zoo.get_task` and `zoo.load_run`, imported on first use (they import Keras)."""
+    if name == "get_task":
+        from zoo.tasks import get_task
+
+        return get_task
+    if name == "load_run":
+        from zoo.runs.loading import load_run
+
+        return load_run
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")

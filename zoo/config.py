@@ -81,9 +81,40 @@ TRAINER_KEYS = (
 RECORDED_TRAINER_KEYS = ("backend",)
 
 
+def check_before_keras(cfg):
+    """The checks of a training config that need no Keras, which the run-directory callback makes
+    before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, and
+    `data.*` keys. (Model and callback options are checked against their code, once it is loaded.)"""
+    choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
+    # Unresolved: paths resolve through Hydra's runtime config, which is not set yet.
+    unset = _unset_keys({key: value for key, value in OmegaConf.to_container(cfg).items() if key != "hydra"})
+    if unset:
+        raise ZooError(f"Missing required value {unset[0]}: set it on the command line, e.g. {unset[0]}=<value>.")
+    check_trainer_values(cfg.trainer, choices.get("trainer", "default"))
+    if "_target_" in cfg.data:
+        check_options("data", choices.get("data", "synthetic"), cfg.data, accepted_options(cfg.data._target_))
+
+
+def _unset_keys(container, prefix=""):
+    """The dotted keys of `container` (a nested dict) whose value is `???`, sorted."""
+    found = []
+    for key, value in container.items():
+        if isinstance(value, dict):
+            found += _unset_keys(value, f"{prefix}{key}.")
+        elif value == "???":
+            found.append(f"{prefix}{key}")
+    return sorted(found)
+
+
 def check_trainer(trainer):
     """Raises a ZooError naming the first `trainer.*` key nothing reads (one added with `+`) or value out of range."""
-    check_options("trainer", group_choice("trainer", "default"), trainer, {*TRAINER_KEYS, *RECORDED_TRAINER_KEYS})
+    check_trainer_values(trainer, group_choice("trainer", "default"))
+    optimizer_class(trainer.optimizer)
+
+
+def check_trainer_values(trainer, option):
+    """`check_trainer` but the optimizer, which needs Keras; `option` is the trainer config chosen."""
+    check_options("trainer", option, trainer, {*TRAINER_KEYS, *RECORDED_TRAINER_KEYS})
     for name in ("epochs", "batch_size"):
         if not is_auto(trainer[name]):
             positive_int(f"trainer.{name}", trainer[name])
@@ -95,7 +126,6 @@ def check_trainer(trainer):
         positive_number("trainer.learning_rate", trainer.learning_rate)
     if trainer.clipnorm is not None:
         positive_number("trainer.clipnorm", trainer.clipnorm)
-    optimizer_class(trainer.optimizer)
     one_of("trainer.precision", trainer.precision, PRECISIONS)
     one_of("trainer.device", trainer.device, DEVICES)
     if not is_auto(trainer.jit_compile):

@@ -69,6 +69,13 @@ class ModelInfo:
 _MODELS = {}
 
 
+def _registered():
+    """Returns the registry with the zoo's own builders in it: importing them imports Keras, so on first use."""
+    import zoo.models  # noqa: F401  (registers them)
+
+    return _MODELS
+
+
 def register_model(builder=None, **capabilities):
     """Decorator that registers a builder under its function name, with what it supports.
 
@@ -94,7 +101,7 @@ def list_models(pattern="*", **requirements):
             field keeps models whose value equals it (`recurrent=True`).
     """
     names = []
-    for name, info in _MODELS.items():
+    for name, info in _registered().items():
         if not fnmatch.fnmatch(name, pattern):
             continue
         if "head" in requirements and requirements["head"] not in info.heads:
@@ -107,7 +114,7 @@ def list_models(pattern="*", **requirements):
 
 def model_info(name):
     """Returns the `ModelInfo` of the registered model `name`."""
-    if name not in _MODELS:
+    if name not in _registered():
         raise ZooError(f"Unknown model {name!r}; choose one of {list_models()}.")
     return _MODELS[name]
 

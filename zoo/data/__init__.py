@@ -2,7 +2,6 @@
 
 from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
 from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
-from zoo.data.pipeline import make_batches, make_training_dataset, model_inputs
 from zoo.data.synthetic import synthetic_dataset
 from zoo.data.windows import forecast_dataset
 
@@ -20,3 +19,14 @@ __all__ = [
     "synthetic_dataset",
     "ts_dataset",
 ]
+
+# The batch pipeline imports Keras: loaded on first use, so reading a config's data options does not.
+_PIPELINE = ("make_batches", "make_training_dataset", "model_inputs")
+
+
+def __getattr__(name):
+    if name in _PIPELINE:
+        from zoo.data import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'zoo.data' has no attribute {name!r}")

@@ -30,10 +30,10 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf, open_dict, read_write
 
-from zoo.config import another_config_refusal, differing_keys
+from zoo.config import another_config_refusal, check_before_keras, differing_keys
+from zoo.errors import ZooError
 from zoo.runs.directory import load_config_file
 from zoo.runs.naming import named_after_overrides
-from zoo.training.distribution import process_rank
 
 LOCK_NAME = ".lock"
 # Entries only a zoo run directory holds (process_<k>/: the other processes of a data_parallel run,
@@ -42,6 +42,25 @@ RUN_MARKERS = (".hydra", LOCK_NAME, "config.yaml", "checkpoints", "backups", "me
 # What each run directory held before this process's attempt, by absolute path: (the set of its
 # entries, or None if it did not exist; the folders above it this attempt makes, deepest first).
 FOUND_BEFORE = {}
+
+
+# Environment variables that hold a process's rank under launchers jax.distributed detects.
+RANK_VARIABLES = ("JAX_PROCESS_ID", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK")
+
+
+def process_rank(strategy, process_id=None):
+    """Returns this process's rank in a `data_parallel` run (0 otherwise), before JAX has joined the processes.
+
+    Args:
+        strategy: `trainer.strategy`.
+        process_id: `trainer.cluster.process_id`, or None to read the launcher's rank variables.
+    """
+    if strategy != "data_parallel":
+        return 0
+    if process_id is None:
+        ranks = [os.environ[name] for name in RANK_VARIABLES if os.environ.get(name, "").isdigit()]
+        return int(ranks[0]) if ranks else 0
+    return int(process_id)
 
 
 def _missing_parents(path):
@@ -265,6 +284,12 @@ class RunDirectoryLock(Callback):
     """Hydra callback (configs/hydra/default.yaml): locks the run directory of a single run before Hydra writes to it."""
 
     def on_run_start(self, config, **kwargs):
+        if "trainer" in config:  # a training run: its config errors end it before TensorFlow loads
+            try:
+                check_before_keras(config)
+            except ZooError as error:
+                print(f"Error: {error}", file=sys.stderr)
+                raise SystemExit(1) from None
         rank = process_rank(config.trainer.strategy, config.trainer.cluster.process_id) if "trainer" in config else 0
         if rank:  # a data_parallel process after the first: process 0 holds the directory; this one logs below it
             (Path(config.hydra.run.dir) / f"process_{rank}").mkdir(parents=True, exist_ok=True)

@@ -5,13 +5,11 @@ The XLA policy (`trainer.jit_compile`) is in `zoo.training.compile`.
 
 import logging
 import os
-
 import sys
 
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import AutoregressiveLoop
 from zoo.validation import one_of
 
 log = logging.getLogger(__name__)
@@ -173,6 +171,8 @@ def seed_everything(seed, deterministic=True):
 
 def nested_layers(model):
     """Yields every layer in `model`: wrappers (Bidirectional, TimeDistributed) and nested models, then what they hold."""
+    from zoo.layers import AutoregressiveLoop  # Keras layers: imported once a model exists
+
     pending = list(model.layers)
     while pending:
         layer = pending.pop(0)

@@ -14,7 +14,6 @@
 import contextlib
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 
 import keras
@@ -27,8 +26,6 @@ log = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "mirrored", "data_parallel")
 STRATEGY_BACKEND = {"mirrored": "tensorflow", "data_parallel": "jax"}
-# Environment variables that hold a process's rank under launchers jax.distributed detects.
-RANK_VARIABLES = ("JAX_PROCESS_ID", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK")
 
 
 @dataclass
@@ -200,21 +197,6 @@ def leave_distribution():
     """Ends a `data_parallel` distribution, so a reloaded checkpoint predicts on this process's devices alone."""
     if keras.distribution.distribution() is not None:
         keras.distribution.set_distribution(None)
-
-
-def process_rank(strategy, process_id=None):
-    """Returns this process's rank in a `data_parallel` run (0 otherwise), before JAX has joined the processes.
-
-    Args:
-        strategy: `trainer.strategy`.
-        process_id: `trainer.cluster.process_id`, or None to read the launcher's rank variables.
-    """
-    if strategy != "data_parallel":
-        return 0
-    if process_id is None:
-        ranks = [os.environ[name] for name in RANK_VARIABLES if os.environ.get(name, "").isdigit()]
-        return int(ranks[0]) if ranks else 0
-    return int(process_id)
 
 
 def weights_digest(model):
