@@ -52,12 +52,19 @@ class _LazyKeras(types.ModuleType):
         finally:
             for hidden_name in hidden:
                 del sys.modules[hidden_name]
+        _register_layers()
         return getattr(self, name)
 
 
+def _register_layers():
+    """Registers the zoo's custom layers with Keras, so `keras.saving.load_model` reads any zoo model."""
+    import zoo.layers  # noqa: F401
+
+
 def _defer_keras():
-    """Puts a `_LazyKeras` module in `sys.modules`; nothing changes if Keras is already imported."""
+    """Puts a `_LazyKeras` module in `sys.modules`; if Keras is already imported, registers the zoo's layers."""
     if "keras" in sys.modules:
+        _register_layers()
         return
     module = importlib.util.module_from_spec(importlib.util.find_spec("keras"))
     module.__class__ = _LazyKeras
