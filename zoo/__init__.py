@@ -1,7 +1,7 @@
 """A Keras 3 model zoo of LSTM sequence models, configured by Hydra and logged to TensorBoard.
 
 `import zoo` does not import Keras: `keras` is a lazy module until the zoo first uses it, so a
-command whose config is wrong fails before TensorFlow loads (a second or two, not three to four).
+command whose config is wrong fails before TensorFlow loads (docs/runs.md).
 """
 
 import importlib.util

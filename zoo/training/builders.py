@@ -12,6 +12,7 @@ from zoo.config import (
 )
 from zoo.errors import ZooError
 from zoo.registry import list_models, model_info
+from zoo.tensorboard_logger import write_run_summaries
 
 
 def build_dataset(data_cfg):
@@ -111,3 +112,13 @@ def build_loggers(cfg, **logger_arguments):
         with config_group("logger", name):
             loggers.append(instantiate(logger, **logger_arguments, _recursive_=False))
     return loggers
+
+
+def log_final_scores(cfg, scores):
+    """Gives a finished run's final scores (`final/test_accuracy`, ...) to the loggers that keep them: TensorBoard, MLflow."""
+    if "tensorboard" in cfg.logger:
+        write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=scores)
+    if "mlflow" in cfg.logger:
+        from zoo.mlflow_logger import log_final_scores as log_to_mlflow  # imports MLflow, an optional extra
+
+        log_to_mlflow(cfg.logger.mlflow, cfg, scores)

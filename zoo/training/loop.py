@@ -27,7 +27,6 @@ from zoo.runs.directory import (
 )
 from zoo.tasks import best_index, monitored_value
 from zoo.tasks.reports import get_report
-from zoo.tensorboard_logger import write_run_summaries
 from zoo.training.adaptive import (
     adapt_to_data,
     check_sweeper_direction,
@@ -40,6 +39,7 @@ from zoo.training.builders import (
     build_model,
     build_optimizer,
     check_optimizer_values,
+    log_final_scores,
 )
 from zoo.training.callbacks import (
     BestAndLastCheckpoint,
@@ -330,15 +330,9 @@ def score_best_checkpoint(run, dataset, task, cfg, history):
 
 
 def write_results(run, cfg, task, metrics):
-    """Writes `metrics.json` (which marks the run finished) and the final scalars to TensorBoard."""
+    """Writes `metrics.json` (which marks the run finished) and the final scores to the loggers."""
     run.write_json(run.metrics, metrics)
-    final = {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()}
-    if "tensorboard" in cfg.logger:
-        write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=final)
-    if "mlflow" in cfg.logger:
-        from zoo.mlflow_logger import log_final_scores  # imports MLflow, an optional extra
-
-        log_final_scores(cfg.logger.mlflow, cfg, final)
+    log_final_scores(cfg, {f"final/{split}_{name}": value for split in SPLITS for name, value in metrics[split].items()})
     line = get_report(task.name).log_line(metrics)
     if line:
         log.info(line)
