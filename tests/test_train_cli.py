@@ -156,6 +156,7 @@ REPORTING_IMPORTS = (
     [
         ("+trainer.epoch=3", "Invalid trainer config (trainer=default): it has no option 'epoch'; remove trainer.epoch"),
         ("+data.n_sample=10", "Invalid data config (data=synthetic): it has no option 'n_sample'; remove data.n_sample"),
+        ("+model.unit=8", "Invalid model config (model=last_state): it has no option 'unit'; remove model.unit"),
         ("trainer.epochs=-1", "Received an invalid value for trainer.epochs, expected a positive integer, got -1."),
         ("data=ts", "Missing required value data.train_path: set it on the command line, e.g. data.train_path=<value>."),
     ],

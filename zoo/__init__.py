@@ -58,7 +58,9 @@ class _LazyKeras(types.ModuleType):
 
 def _register_layers():
     """Registers the zoo's custom layers with Keras, so `keras.saving.load_model` reads any zoo model."""
-    import zoo.layers  # noqa: F401
+    import zoo.layers
+
+    zoo.layers.register_all()
 
 
 def _defer_keras():

@@ -11,6 +11,7 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from zoo.errors import ZooError
+from zoo.registry import list_models, model_info
 from zoo.runs.directory import resume_command
 from zoo.training.adaptive import is_auto
 from zoo.training.device import DEVICES, PRECISIONS
@@ -83,8 +84,8 @@ RECORDED_TRAINER_KEYS = ("backend",)
 
 def check_before_keras(cfg):
     """The checks of a training config that need no Keras, which the run-directory callback makes
-    before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, and
-    `data.*` keys. (Model and callback options are checked against their code, once it is loaded.)"""
+    before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, `data.*`
+    keys and the model's options. (Callback options are checked against Keras' classes, once loaded.)"""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
     # Unresolved: paths resolve through Hydra's runtime config, which is not set yet.
     unset = _unset_keys({key: value for key, value in OmegaConf.to_container(cfg).items() if key != "hydra"})
@@ -93,6 +94,14 @@ def check_before_keras(cfg):
     check_trainer_values(cfg.trainer, choices.get("trainer", "default"))
     if "_target_" in cfg.data:
         check_options("data", choices.get("data", "synthetic"), cfg.data, accepted_options(cfg.data._target_))
+    check_model_options(cfg.model)
+
+
+def check_model_options(model_cfg):
+    """Raises a ZooError for an unknown `model.name` or an option its builder does not take."""
+    if model_cfg.name not in list_models():
+        raise ZooError(f"Unknown model {model_cfg.name!r}: choose model=<name> with name in {list_models()}.")
+    check_options("model", model_cfg.name, model_cfg, model_info(model_cfg.name).options() | {"name"})
 
 
 def _unset_keys(container, prefix=""):

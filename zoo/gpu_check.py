@@ -71,7 +71,8 @@ def peak_memory_mb(device):
 
 def series_per_second(model, dataset, task, batch_size, steps, train):
     """Training (or inference) series per second over `steps` batches after two untimed ones."""
-    from zoo.data.pipeline import input_names, model_inputs
+    from zoo.data.pipeline import model_inputs
+    from zoo.models.inputs import input_names
 
     inputs = model_inputs(dataset.train, input_names(model))
     targets = task.targets(dataset.train)

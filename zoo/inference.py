@@ -1,6 +1,7 @@
 """Predictions and Keras metrics of a trained model on splits; forecasting goes through the registered capabilities."""
 
-from zoo.data.pipeline import input_names, make_batches, model_inputs, on_tensorflow
+from zoo.data.pipeline import make_batches, model_inputs, on_tensorflow
+from zoo.models.inputs import input_names
 from zoo.registry import model_info
 
 SPLITS = ("train", "validation", "test")

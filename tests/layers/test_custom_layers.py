@@ -105,3 +105,4 @@ def test_pad_steps_pads_a_mask_with_false(tmp_path):
         tmp_path=tmp_path,
     )
     np.testing.assert_array_equal(np.asarray(PadSteps(2)(MASK)), np.concatenate([MASK, np.zeros((2, 2), bool)], axis=1))
+

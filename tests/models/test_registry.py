@@ -1,6 +1,8 @@
 """Registry-wide: every model builds, trains a step without NaNs, saves and reloads in a fresh process."""
 
+import importlib
 import inspect
+import pkgutil
 import subprocess
 import sys
 
@@ -124,14 +126,20 @@ def test_custom_layers_are_registered_and_round_trip_their_config(layer):
     assert type(keras.saving.deserialize_keras_object(serialized)) is layer_class
 
 
-def test_every_custom_layer_is_covered_above():
+def test_every_custom_layer_is_covered_above_listed_by_its_module_and_registered():
     import zoo.layers
 
-    defined = {name for name, value in vars(zoo.layers).items() if isinstance(value, type) and issubclass(value, keras.layers.Layer)}
-    assert defined == set(zoo.layers.__all__) == {
+    defined = {}  # every Keras layer class the modules of zoo/layers define, by the module that defines it
+    for module_info in pkgutil.iter_modules(zoo.layers.__path__):
+        module = importlib.import_module(f"zoo.layers.{module_info.name}")
+        defined.update({name: module_info.name for name, value in vars(module).items()
+                        if isinstance(value, type) and issubclass(value, keras.layers.Layer) and value.__module__ == module.__name__})
+    assert defined == zoo.layers.LAYER_MODULES and set(defined) == set(zoo.layers.__all__) == {
         "AttentionPooling", "AutoregressiveLoop", "DownsampleMask", "MaskSteps", "ConcatenateStatic", "LastValidStep",
         "PadSteps", "SeasonalNaive",
     }
+    for name in defined:
+        assert keras.saving.get_registered_object(f"zoo>{name}") is getattr(zoo.layers, name)
 
 
 def test_no_model_uses_lambda_layers():

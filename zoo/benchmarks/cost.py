@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 from zoo.data import make_training_dataset, synthetic_dataset
-from zoo.data.pipeline import input_names
+from zoo.models.inputs import input_names
 from zoo.registry import create_model
 from zoo.runs.directory import RunDirectory
 from zoo.tasks import get_task

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from zoo.benchmarks.cost import cost_breakdown
 from zoo.data import make_batches, make_training_dataset, synthetic_dataset
-from zoo.data.pipeline import input_names
+from zoo.models.inputs import input_names
 from zoo.inference import predict
 from zoo.registry import create_model, list_models, model_info
 from zoo.runs.directory import RunDirectory

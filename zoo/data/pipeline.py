@@ -36,11 +36,6 @@ def teacher_inputs(split):
     return np.concatenate([last_valid_step(split)[:, None, :], split.future[:, :-1]], axis=1)
 
 
-def input_names(model):
-    """Returns the names of `model`'s inputs (`series`, `mask`, `static`, `decoder_inputs`), which this module fills."""
-    return [tensor.name for tensor in model.inputs]
-
-
 def model_inputs(split, input_names, teacher_forcing=True):
     """Builds the dict of arrays a model's named inputs expect.
 

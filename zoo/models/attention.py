@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.layers import AttentionPooling
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.inputs import series_inputs
 from zoo.models.recurrent import RecurrentOptions, series_encoder
 from zoo.registry import register_model
@@ -47,7 +47,7 @@ def attention(spec, *, head="classify", attention_units=32, **recurrent):
     inputs = series_inputs(spec)
     encoded = series_encoder(inputs, options, return_sequences=True)
     mask = encoded["mask"]
-    context, _ = AttentionPooling(attention_units, name="attention_pooling")(encoded["output"], mask=mask)
+    context, _ = zoo.layers.AttentionPooling(attention_units, name="attention_pooling")(encoded["output"], mask=mask)
     outputs = get_task(head).output(context, spec, dropout=options.dropout)
     return keras.Model(inputs, outputs, name="attention")
 

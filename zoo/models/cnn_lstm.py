@@ -3,7 +3,7 @@
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import DownsampleMask, PadSteps
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.inputs import series_inputs
 from zoo.models.recurrent import RecurrentOptions, input_features, recurrent_encoder
 from zoo.registry import register_model
@@ -59,9 +59,9 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
     inputs = series_inputs(spec, fixed_length=True)
     x, mask, initial_state = input_features(inputs, options)
     if extra_steps:
-        x = PadSteps(extra_steps, name="pad_to_subsequences")(x)
+        x = zoo.layers.PadSteps(extra_steps, name="pad_to_subsequences")(x)
         if mask is not None:
-            mask = PadSteps(extra_steps, name="pad_mask_to_subsequences")(mask)
+            mask = zoo.layers.PadSteps(extra_steps, name="pad_mask_to_subsequences")(mask)
     # === Layers applied to every sub-sequence with one set of weights ===
     x = keras.layers.Reshape((n_sub, sub_length, x.shape[-1]), name="split_subsequences")(x)
     x = keras.layers.TimeDistributed(
@@ -69,7 +69,7 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
     )(x)
     x = keras.layers.TimeDistributed(keras.layers.MaxPooling1D(pool_size), name="subsequence_pool")(x)
     x = keras.layers.TimeDistributed(keras.layers.Flatten(), name="subsequence_flatten")(x)
-    subsequence_mask = None if mask is None else DownsampleMask(sub_length, name="subsequence_mask")(mask)
+    subsequence_mask = None if mask is None else zoo.layers.DownsampleMask(sub_length, name="subsequence_mask")(mask)
     # === Recurrence over the sub-sequence features ===
     encoded = recurrent_encoder(
         x, options, return_sequences=False, mask=subsequence_mask, initial_state=initial_state

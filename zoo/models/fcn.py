@@ -3,7 +3,7 @@
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import MaskSteps
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.inputs import series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task
@@ -37,7 +37,7 @@ def convolutional_branch(x, mask=None, *, filters=FCN_FILTERS, kernel_sizes=FCN_
         x = keras.layers.BatchNormalization(name=f"{name}_batch_norm_{index}")(x, mask=mask)
         x = keras.layers.Activation("relu", name=f"{name}_relu_{index}")(x)
         if mask is not None:
-            x = MaskSteps(name=f"{name}_zero_padding_{index}")([x, mask])
+            x = zoo.layers.MaskSteps(name=f"{name}_zero_padding_{index}")([x, mask])
     return keras.layers.GlobalAveragePooling1D(name=f"{name}_global_average")(x, mask=mask)
 
 
@@ -77,7 +77,7 @@ def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_S
     inputs = series_inputs(spec)
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
-        x = MaskSteps(name="zero_padding")([x, mask])
+        x = zoo.layers.MaskSteps(name="zero_padding")([x, mask])
     features = convolutional_branch(x, mask, filters=filters, kernel_sizes=kernel_sizes)
     if "static" in inputs:
         features = keras.layers.Concatenate(name="static_concat")([features, inputs["static"]])

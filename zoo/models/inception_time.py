@@ -3,7 +3,7 @@
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import MaskSteps
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.inputs import series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task
@@ -41,16 +41,16 @@ def inception_module(x, mask, *, filters, kernel_sizes, bottleneck, name):
     ]
     pooled = x
     if mask is not None:
-        pooled = MaskSteps(fill_value=float("-inf"), name=f"{name}_pool_padding")([pooled, mask])
+        pooled = zoo.layers.MaskSteps(fill_value=float("-inf"), name=f"{name}_pool_padding")([pooled, mask])
     pooled = keras.layers.MaxPooling1D(3, strides=1, padding="same", name=f"{name}_max_pool")(pooled)
     if mask is not None:
-        pooled = MaskSteps(name=f"{name}_pool_zero_padding")([pooled, mask])
+        pooled = zoo.layers.MaskSteps(name=f"{name}_pool_zero_padding")([pooled, mask])
     branches.append(keras.layers.Conv1D(filters, 1, padding="same", use_bias=False, name=f"{name}_pool_conv")(pooled))
     x = keras.layers.Concatenate(name=f"{name}_concat")(branches)
     x = keras.layers.BatchNormalization(name=f"{name}_batch_norm")(x, mask=mask)
     x = keras.layers.Activation("relu", name=f"{name}_relu")(x)
     if mask is not None:
-        x = MaskSteps(name=f"{name}_zero_padding")([x, mask])
+        x = zoo.layers.MaskSteps(name=f"{name}_zero_padding")([x, mask])
     return x
 
 
@@ -61,7 +61,7 @@ def shortcut(residual, x, mask, *, name):
     x = keras.layers.Add(name=f"{name}_add")([projected, x])
     x = keras.layers.Activation("relu", name=f"{name}_relu")(x)
     if mask is not None:
-        x = MaskSteps(name=f"{name}_zero_padding")([x, mask])
+        x = zoo.layers.MaskSteps(name=f"{name}_zero_padding")([x, mask])
     return x
 
 
@@ -111,7 +111,7 @@ def inception_time(
     inputs = series_inputs(spec)
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
-        x = MaskSteps(name="zero_padding")([x, mask])
+        x = zoo.layers.MaskSteps(name="zero_padding")([x, mask])
     residual_input = x
     for index in range(depth):
         x = inception_module(x, mask, filters=filters, kernel_sizes=kernel_sizes, bottleneck=bottleneck, name=f"inception_{index}")

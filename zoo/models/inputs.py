@@ -17,3 +17,8 @@ def series_inputs(spec, fixed_length=False):
     if spec.n_static:
         inputs["static"] = keras.Input((spec.n_static,), name="static")
     return inputs
+
+
+def input_names(model):
+    """Returns the names of `model`'s inputs (`series`, `mask`, `static`, `decoder_inputs`), which `zoo.data.pipeline.model_inputs` fills."""
+    return [tensor.name for tensor in model.inputs]

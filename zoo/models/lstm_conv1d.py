@@ -3,7 +3,7 @@
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import DownsampleMask, MaskSteps
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.inputs import series_inputs
 from zoo.models.recurrent import RecurrentOptions, series_encoder
 from zoo.registry import register_model
@@ -53,12 +53,12 @@ def lstm_conv1d(
     mask = encoded["mask"]
     x = encoded["output"]
     if mask is not None:
-        x = MaskSteps(name="zero_padded_outputs")([x, mask])
+        x = zoo.layers.MaskSteps(name="zero_padded_outputs")([x, mask])
     x = keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu", name="time_conv")(x)
     if mask is not None:
-        x = MaskSteps(name="zero_padded_convolutions")([x, mask])
+        x = zoo.layers.MaskSteps(name="zero_padded_convolutions")([x, mask])
     x = keras.layers.MaxPooling1D(pool_size, padding="same", name="time_pool")(x)
-    pooled_mask = None if mask is None else DownsampleMask(pool_size, name="pooled_mask")(mask)
+    pooled_mask = None if mask is None else zoo.layers.DownsampleMask(pool_size, name="pooled_mask")(mask)
     if pooling == "global_average":
         x = keras.layers.GlobalAveragePooling1D(name="time_reduce")(x, mask=pooled_mask)
     elif pooling == "global_max":

@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.layers import AttentionPooling, MaskSteps
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.fcn import (
     FCN_FILTERS,
     FCN_KERNEL_SIZES,
@@ -46,7 +46,7 @@ def lstm_fcn(
     the multivariate follow-up (MLSTM-FCN, Karim et al. 2019) does. `"auto"` shuffles univariate
     series only: on several channels the shuffle would make a handful of steps, each a whole
     padded channel.
-    With `attention=True` the LSTM returns its sequence and the zoo's `AttentionPooling` pools it
+    With `attention=True` the LSTM returns its sequence and the zoo's `zoo.layers.AttentionPooling` pools it
     (over channels when shuffled, over time otherwise).
 
     Masking: padded steps are zero in both branches; the convolutional branch excludes them from
@@ -87,7 +87,7 @@ def lstm_fcn(
     )
     recurrent_features = encoded["output"]
     if attention:
-        recurrent_features, _ = AttentionPooling(attention_units, name="attention_pooling")(
+        recurrent_features, _ = zoo.layers.AttentionPooling(attention_units, name="attention_pooling")(
             recurrent_features, mask=sequence_mask
         )
     if options.dropout:
@@ -96,7 +96,7 @@ def lstm_fcn(
     # === Convolutional branch (on the series without static covariates) ===
     series = inputs["series"]
     if mask is not None:
-        series = MaskSteps(name="fcn_input_padding")([series, mask])
+        series = zoo.layers.MaskSteps(name="fcn_input_padding")([series, mask])
     convolutional_features = convolutional_branch(series, mask, filters=filters, kernel_sizes=kernel_sizes)
 
     features = keras.layers.Concatenate(name="branches")([recurrent_features, convolutional_features])

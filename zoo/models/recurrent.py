@@ -6,7 +6,7 @@ import re
 import keras
 
 from zoo.errors import ZooError
-from zoo.layers import ConcatenateStatic, MaskSteps
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.validation import boolean, fraction, one_of, positive_int
 
 CELLS = ("lstm", "gru")
@@ -77,11 +77,11 @@ def input_features(inputs, options):
     """
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
-        x = MaskSteps(name="zero_padding")([x, mask])
+        x = zoo.layers.MaskSteps(name="zero_padding")([x, mask])
     initial_state = None
     if "static" in inputs:
         if options.static_mode == "concat":
-            x = ConcatenateStatic(name="static_concat")([x, inputs["static"]])
+            x = zoo.layers.ConcatenateStatic(name="static_concat")([x, inputs["static"]])
         else:
             initial_state = static_initial_state(
                 inputs["static"], cell=options.cell, units=options.units, bidirectional=options.bidirectional

@@ -10,9 +10,9 @@ import weakref
 
 import keras
 
-from zoo.data.pipeline import input_names
+from zoo.models.inputs import input_names
 from zoo.errors import ZooError
-from zoo.layers import AutoregressiveLoop, LastValidStep, SeasonalNaive
+import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
 from zoo.models.inputs import series_inputs
 from zoo.models.recurrent import RecurrentOptions, find_recurrent_stack, input_features, recurrent_stack, run_recurrent_stack
 from zoo.registry import register_model
@@ -86,12 +86,12 @@ def decoding_model(model, horizon):
     encoder, decoder = inference_models(model)
     inputs = dict(zip(input_names(encoder), encoder.inputs))
     series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
-    first_step = LastValidStep(name="last_valid_step")(series)
+    first_step = zoo.layers.LastValidStep(name="last_valid_step")(series)
     states = encoder.outputs
     offsets = []
     if SEASONAL in [layer.name for layer in model.layers]:  # the decoder corrects the seasonal naive forecast
-        offsets = [SeasonalNaive(horizon, model.get_layer(SEASONAL).season_length, name=SEASONAL)(series)]
-    loop = AutoregressiveLoop(decoder, horizon, add_offsets=bool(offsets), name="autoregressive_loop")
+        offsets = [zoo.layers.SeasonalNaive(horizon, model.get_layer(SEASONAL).season_length, name=SEASONAL)(series)]
+    loop = zoo.layers.AutoregressiveLoop(decoder, horizon, add_offsets=bool(offsets), name="autoregressive_loop")
     return keras.Model(inputs, loop([first_step, *offsets, *states]), name="seq2seq_autoregressive")
 
 
@@ -186,13 +186,13 @@ def seq2seq(spec, *, head="forecast", seasonal_skip="auto", decoder_training="au
         encoder_layers, x, mask=mask, initial_states=initial_states, dropout=options.dropout, name=ENCODER
     )
     series = [inputs["series"], inputs["mask"]] if "mask" in inputs else inputs["series"]
-    seasonal = SeasonalNaive(spec.horizon, spec.season_length, name=SEASONAL)(series) if seasonal_skip else None
+    seasonal = zoo.layers.SeasonalNaive(spec.horizon, spec.season_length, name=SEASONAL)(series) if seasonal_skip else None
     if decoder_training == "free_running":
         decoder = step_decoder(decoder_layers, projection, dropout=options.dropout)
-        first_step = LastValidStep(name="last_valid_step")(series)
+        first_step = zoo.layers.LastValidStep(name="last_valid_step")(series)
         states = [state for layer_states in encoded["layer_states"] for state in layer_states]
         offsets = [] if seasonal is None else [seasonal]
-        loop = AutoregressiveLoop(decoder, spec.horizon, add_offsets=bool(offsets), name="autoregressive_loop")
+        loop = zoo.layers.AutoregressiveLoop(decoder, spec.horizon, add_offsets=bool(offsets), name="autoregressive_loop")
         return keras.Model(inputs, loop([first_step, *offsets, *states]), name="seq2seq")
     inputs["decoder_inputs"] = keras.Input((spec.horizon, spec.n_features), name="decoder_inputs")
     decoded = run_recurrent_stack(

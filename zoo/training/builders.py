@@ -5,13 +5,13 @@ from hydra.utils import instantiate
 
 from zoo.config import (
     accepted_options,
+    check_model_options,
     check_options,
     config_group,
     group_choice,
     optimizer_class,
 )
 from zoo.errors import ZooError
-from zoo.registry import list_models, model_info
 from zoo.tensorboard_logger import write_run_summaries
 
 
@@ -35,10 +35,7 @@ def build_model(model_cfg, spec):
     Returns:
         An uncompiled `keras.Model`.
     """
-    if model_cfg.name not in list_models():
-        raise ZooError(f"Unknown model {model_cfg.name!r}: choose model=<name> with name in {list_models()}.")
-    accepted = model_info(model_cfg.name).options() | {"name"}
-    check_options("model", model_cfg.name, model_cfg, accepted)
+    check_model_options(model_cfg)
     with config_group("model", model_cfg.name):
         return instantiate(model_cfg, spec=spec)
 
