@@ -37,9 +37,9 @@ class _LazyKeras(types.ModuleType):
     def __getattr__(self, name):
         self.__class__ = types.ModuleType  # from here on a plain module: Keras' own code runs in it
         tensorflow_backend = os.environ["KERAS_BACKEND"] == "tensorflow"
-        hidden = [name for name in _UNUSED_AT_IMPORT if name not in sys.modules] if tensorflow_backend else []
-        for hidden_name in hidden:
-            sys.modules[hidden_name] = None  # an ImportError for `import name` and `from name import ...`
+        hidden = [module for module in _UNUSED_AT_IMPORT if module not in sys.modules] if tensorflow_backend else []
+        for module in hidden:
+            sys.modules[module] = None  # an ImportError for `import module` and `from module import ...`
         try:
             with start_up_lines_dropped():
                 self.__spec__.loader.exec_module(self)
@@ -50,8 +50,8 @@ class _LazyKeras(types.ModuleType):
 
                     tf.config.list_physical_devices("GPU")
         finally:
-            for hidden_name in hidden:
-                del sys.modules[hidden_name]
+            for module in hidden:
+                del sys.modules[module]
         _register_layers()
         return getattr(self, name)
 

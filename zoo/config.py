@@ -56,8 +56,9 @@ def register_resolvers():
 
 
 def check_required(cfg):
-    """Raises a ZooError naming the first required value (`???`) left unset in `cfg`."""
-    missing = sorted(OmegaConf.missing_keys(cfg))
+    """Raises a ZooError naming the first required value (`???`) left unset in `cfg` (Hydra's own node aside)."""
+    # Unresolved: a run's paths resolve through Hydra's runtime config, which the callback runs before.
+    missing = _unset_keys({key: value for key, value in OmegaConf.to_container(cfg).items() if key != "hydra"})
     if missing:
         raise ZooError(
             f"Missing required value {missing[0]}: set it on the command line, e.g. {missing[0]}=<value>."
@@ -87,10 +88,7 @@ def check_before_keras(cfg):
     before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, `data.*`
     keys and the model's options. (Callback options are checked against Keras' classes, once loaded.)"""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
-    # Unresolved: paths resolve through Hydra's runtime config, which is not set yet.
-    unset = _unset_keys({key: value for key, value in OmegaConf.to_container(cfg).items() if key != "hydra"})
-    if unset:
-        raise ZooError(f"Missing required value {unset[0]}: set it on the command line, e.g. {unset[0]}=<value>.")
+    check_required(cfg)
     check_trainer_values(cfg.trainer, choices.get("trainer", "default"))
     if "_target_" in cfg.data:
         check_options("data", choices.get("data", "synthetic"), cfg.data, accepted_options(cfg.data._target_))
@@ -105,13 +103,15 @@ def check_model_options(model_cfg):
 
 
 def _unset_keys(container, prefix=""):
-    """The dotted keys of `container` (a nested dict) whose value is `???`, sorted."""
+    """The dotted keys (`a.b`, `a.c[0]`) of `container` (nested dicts and lists) whose value is `???`, sorted."""
     found = []
-    for key, value in container.items():
-        if isinstance(value, dict):
-            found += _unset_keys(value, f"{prefix}{key}.")
+    items = container.items() if isinstance(container, dict) else ((f"[{index}]", value) for index, value in enumerate(container))
+    for key, value in items:
+        path = f"{prefix}{key}" if str(key).startswith("[") or not prefix else f"{prefix}.{key}"
+        if isinstance(value, (dict, list)):
+            found += _unset_keys(value, path)
         elif value == "???":
-            found.append(f"{prefix}{key}")
+            found.append(path)
     return sorted(found)
 
 
