@@ -77,13 +77,11 @@ class MLflowRun:
         self.tracking_uri = str(tracking_uri)
         self.experiment_name = str(experiment_name)
         self.run_dir = Path(run_dir)
-        self._client = None
+        self._client = _mlflow_client(self.tracking_uri)  # a missing MLflow fails here, before training
         self.run_id = None
 
     def open(self, run_config=None, model_summary=None):
         """Returns the MLflow run id: the one recorded in the run directory, or a new run logging `run_config`'s hyperparameters."""
-        if self._client is None:
-            self._client = _mlflow_client(self.tracking_uri)
         recorded = self.run_dir / RUN_FILE
         with self._locked():
             if recorded.is_file():
@@ -183,7 +181,6 @@ class MLflowLogger(keras.callbacks.Callback):
     def __init__(self, tracking_uri, experiment_name, run_dir, run_config=None, model_summary=None):
         super().__init__()
         self.mlflow_run = MLflowRun(tracking_uri, experiment_name, run_dir)
-        self.mlflow_run._client = _mlflow_client(self.mlflow_run.tracking_uri)  # a missing MLflow fails before training
         self.run_config = run_config
         self.model_summary = model_summary
 
