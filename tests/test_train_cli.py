@@ -326,3 +326,10 @@ def test_evaluate_refuses_a_checkpoint_from_another_config(smoke_run, tmp_path, 
     code, stderr = run_task_in_process("evaluate", [f"run_dir={smoke_run}", f"ckpt={tmp_path / 'attention.keras'}"], capsys)
     assert code == 1
     assert "holds a 'attention' model but the run was trained with model=last_state" in stderr.strip().splitlines()[-1]
+
+
+def test_tensorflow_imported_before_keras_loads_keras_whole_with_the_zoo_layers():
+    # TensorFlow's own import imports `keras.src...`; that must load Keras whole, as `import keras` would.
+    code = "import zoo, tensorflow, keras; print(keras.backend.backend(), keras.saving.get_registered_object('zoo>MaskSteps').__name__)"
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.stdout.split() == ["tensorflow", "MaskSteps"], completed.stderr

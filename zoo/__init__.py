@@ -36,6 +36,7 @@ class _LazyKeras(types.ModuleType):
 
     def __getattr__(self, name):
         self.__class__ = types.ModuleType  # from here on a plain module: Keras' own code runs in it
+        self.__path__ = self.__spec__.submodule_search_locations
         tensorflow_backend = os.environ["KERAS_BACKEND"] == "tensorflow"
         hidden = [module for module in _UNUSED_AT_IMPORT if module not in sys.modules] if tensorflow_backend else []
         for module in hidden:
@@ -69,6 +70,9 @@ def _defer_keras():
         _register_layers()
         return
     module = importlib.util.module_from_spec(importlib.util.find_spec("keras"))
+    # Without `__path__`, importing a submodule (TensorFlow imports `keras.src...`) asks for it, which
+    # loads Keras whole first, as a plain `import keras` would have.
+    del module.__path__
     module.__class__ = _LazyKeras
     sys.modules["keras"] = module
 

@@ -11,6 +11,7 @@ resident memory (each model runs in a process of its own); then it times the def
 """
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -23,7 +24,6 @@ import time
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 from zoo.benchmarks.cost import cost_breakdown
 from zoo.data import make_batches, make_training_dataset, synthetic_dataset
@@ -297,7 +297,7 @@ def main(argv=None):
         dataset = synthetic_dataset(n_samples=args.n_samples, seed=0)
         print(json.dumps(benchmark_model(args.one, dataset, epochs=args.epochs, batch_size=args.batch_size)))
         return
-    print(f"Device: {device}; Keras {keras.__version__}; TensorFlow {tf.__version__}; {os.cpu_count()} CPU cores")
+    print(f"Device: {device}; Keras {keras.__version__}; TensorFlow {importlib.metadata.version('tensorflow')}; {os.cpu_count()} CPU cores")
     if args.breakdown:
         print("\nWhere the default model's training time goes (zoo.benchmarks.cost), alternating rounds:\n")
         cost_breakdown(args.compare_batch_sizes, args.compare_steps, args.compare_rounds)
