@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from zoo import ZooError
-from zoo.mlflow_logger import RUN_FILE, MLflowLogger, log_final_scores
+from zoo.mlflow_logger import RUN_FILE, MLflowLogger, finish_run
 from zoo.tensorboard_logger import flat_hparams
 
 
@@ -61,7 +61,7 @@ def test_a_resumed_run_goes_on_in_the_same_mlflow_run_and_an_ensemble_gets_one_a
     # A run whose loggers never ran (an ensemble trains its members' runs) gets its run with the final scores.
     ensemble = compose_config(overrides=["debug=smoke", "logger=mlflow", f"logger.mlflow.tracking_uri={tracking_uri}",
                                          "logger.mlflow.experiment_name=ensembles"], output_dir=tmp_path / "ensemble")
-    log_final_scores(ensemble.logger.mlflow, ensemble, {"final/test_accuracy": 0.5})
+    finish_run(ensemble.logger.mlflow, ensemble, {"final/test_accuracy": 0.5})
     _, ensemble_run = only_run(tracking_uri, "ensembles")
     assert ensemble_run.info.status == "FINISHED" and ensemble_run.data.metrics == {"final/test_accuracy": 0.5}
     assert ensemble_run.data.params["model.name"] == "last_state"

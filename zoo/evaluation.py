@@ -4,8 +4,8 @@ import logging
 
 from zoo.config import check_required
 from zoo.data.pipeline import model_inputs
-from zoo.models.inputs import input_names
 from zoo.inference import evaluate_splits
+from zoo.models.inputs import input_names
 from zoo.registry import model_info
 from zoo.runs.loading import load_run
 from zoo.tasks.figures import attention_figure

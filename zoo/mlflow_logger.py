@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import math
 import os
 import shlex
 import time
@@ -157,11 +158,11 @@ def ui_command(tracking_uri):
 
 
 def _is_number(value):
+    """Whether `value` is a finite number (MLflow takes nothing else as a metric)."""
     try:
-        number = float(value)
+        return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
-    return number == number and abs(number) != float("inf")
 
 
 class MLflowLogger(keras.callbacks.Callback):
@@ -192,7 +193,7 @@ class MLflowLogger(keras.callbacks.Callback):
         self.mlflow_run.log_metrics(logs or {}, step=epoch + 1)
 
 
-def log_final_scores(logger_cfg, run_config, scores):
+def finish_run(logger_cfg, run_config, scores):
     """Logs a finished run's final scores to its MLflow run (created here for a run that trained no
     model itself, an ensemble) and marks it finished.
 

@@ -27,8 +27,8 @@ import keras
 
 from zoo.benchmarks.cost import cost_breakdown
 from zoo.data import make_batches, make_training_dataset, synthetic_dataset
-from zoo.models.inputs import input_names
 from zoo.inference import predict
+from zoo.models.inputs import input_names
 from zoo.registry import create_model, list_models, model_info
 from zoo.runs.directory import RunDirectory
 from zoo.tasks import get_task

@@ -2,8 +2,8 @@
 
 import keras
 
-from zoo.errors import ZooError
 import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
+from zoo.errors import ZooError
 from zoo.models.inputs import series_inputs
 from zoo.registry import register_model
 from zoo.tasks import get_task

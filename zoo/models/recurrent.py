@@ -5,8 +5,8 @@ import re
 
 import keras
 
-from zoo.errors import ZooError
 import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
+from zoo.errors import ZooError
 from zoo.validation import boolean, fraction, one_of, positive_int
 
 CELLS = ("lstm", "gru")

@@ -10,10 +10,9 @@ import weakref
 
 import keras
 
-from zoo.models.inputs import input_names
-from zoo.errors import ZooError
 import zoo.layers  # Keras layers: looked up when a model is built, so importing a model imports no Keras
-from zoo.models.inputs import series_inputs
+from zoo.errors import ZooError
+from zoo.models.inputs import input_names, series_inputs
 from zoo.models.recurrent import RecurrentOptions, find_recurrent_stack, input_features, recurrent_stack, run_recurrent_stack
 from zoo.registry import register_model
 from zoo.tasks import get_task

@@ -116,6 +116,6 @@ def log_final_scores(cfg, scores):
     if "tensorboard" in cfg.logger:
         write_run_summaries(cfg.logger.tensorboard.log_dir, scalars=scores)
     if "mlflow" in cfg.logger:
-        from zoo.mlflow_logger import log_final_scores as log_to_mlflow  # imports MLflow, an optional extra
+        from zoo.mlflow_logger import finish_run  # imports MLflow, an optional extra
 
-        log_to_mlflow(cfg.logger.mlflow, cfg, scores)
+        finish_run(cfg.logger.mlflow, cfg, scores)

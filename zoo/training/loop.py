@@ -16,9 +16,9 @@ from zoo.config import (
     sweeper_direction,
 )
 from zoo.data import make_batches, make_training_dataset
-from zoo.models.inputs import input_names
 from zoo.errors import ZooError
 from zoo.inference import SPLITS, evaluate_splits
+from zoo.models.inputs import input_names
 from zoo.runs.directory import (
     RunDirectory,
     load_checkpoint,
