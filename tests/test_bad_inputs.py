@@ -167,6 +167,11 @@ CASES = [
          "more than this machine's ... GiB of memory: lower n_samples, length or n_features."),
     Case("negative patience", "train", ["debug=smoke", "callbacks.early_stopping.patience=-1"],
          "Error: Received an invalid value for callbacks.early_stopping.patience, expected an integer >= 0, got -1."),
+    Case("callback option not a number", "train", ["callbacks.reduce_lr_on_plateau.factor=abc"],
+         "Error: Received an invalid value for callbacks.reduce_lr_on_plateau.factor, expected a number >= 0, got 'abc'."),
+    Case("callback option Keras refuses", "train", ["callbacks.reduce_lr_on_plateau.factor=2.0"],
+         "Error: Invalid callbacks config (callbacks=reduce_lr_on_plateau): keras.callbacks.ReduceLROnPlateau refused its "
+         "options (ValueError: ReduceLROnPlateau does not support a factor >= 1.0. Received factor=2.0): give each the value its class documents."),
     Case("unknown device", "train", ["trainer.device=tpu"],
          "Error: Received an invalid value for trainer.device, expected one of ['auto', 'cpu', 'gpu'], got 'tpu'."),
     Case("seed not a number", "train", ["seed=abc"], "Error: Received an invalid value for seed, expected an integer >= 0, got 'abc'."),
@@ -335,8 +340,9 @@ CASES = [
     Case("run directory holds someone else's files", "cli:train.py", ["debug=smoke", "hydra.run.dir={dir}/mine"],
          "Error: {dir}/mine holds files that are not a zoo run, which training there could overwrite: choose a new or empty hydra.run.dir.",
          files={"mine/notes.txt": b"my notes"}),
+    # The config is checked before the directory is looked at, and neither check writes the log.
     Case("a bad override next to a user's train.log", "cli:train.py", ["model.units=-3", "hydra.run.dir={dir}/p/userdir"],
-         "Error: {dir}/p/userdir holds files that are not a zoo run, which training there could overwrite: choose a new or empty hydra.run.dir.",
+         "Error: Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3.",
          files={"p/userdir/train.log": b"notes"}),
     Case("resume a config with a BackupAndRestore callback", "train", ["resume={run}"],
          "Error: {run}/config.yaml names _target_ 'keras.callbacks.BackupAndRestore'...", files={"precious": precious_directory},

@@ -1,5 +1,6 @@
 """Every option of every config group composes, and the model and data groups build."""
 
+import inspect
 from pathlib import Path
 
 import keras
@@ -9,7 +10,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from zoo import ZooError, list_models, model_info
-from zoo.config import TRAINER_KEYS, check_saved_targets
+from zoo.config import KERAS_CALLBACK_OPTIONS, TRAINER_KEYS, check_before_keras, check_saved_targets
 from zoo.tasks import improvement_mode
 from zoo.training.adaptive import fill_modes
 from zoo.training.builders import build_dataset, build_model, build_optimizer, check_optimizer_values
@@ -142,6 +143,19 @@ def test_callbacks_take_their_direction_from_the_one_rule():
     chosen = compose_config(overrides=["callbacks.early_stopping.mode=min"])
     fill_modes(chosen)
     assert chosen.callbacks.early_stopping.mode == "min"
+
+
+def test_the_allowed_keras_callbacks_options_are_those_keras_takes():
+    for name, options in KERAS_CALLBACK_OPTIONS.items():
+        parameters = inspect.signature(getattr(keras.callbacks, name)).parameters.values()
+        assert options == {p.name: p.default for p in parameters if p.kind is not p.VAR_KEYWORD}, name
+
+
+def test_a_callback_option_keras_would_swallow_is_refused_before_keras():
+    cfg = compose_config(overrides=["+callbacks.reduce_lr_on_plateau.factr=0.2"])
+    with pytest.raises(ZooError, match=r"^Invalid callbacks config \(callbacks=default\): it has no option 'factr'; "
+                                       r"remove callbacks.reduce_lr_on_plateau.factr from"):
+        check_before_keras(cfg)
 
 
 def test_a_saved_config_naming_foreign_code_is_refused(tmp_path):

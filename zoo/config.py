@@ -9,6 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from zoo.errors import ZooError
 from zoo.registry import list_models, model_info
@@ -18,6 +19,7 @@ from zoo.training.device import DEVICES, PRECISIONS
 from zoo.validation import (
     boolean,
     non_negative_int,
+    non_negative_number,
     one_of,
     positive_int,
     positive_number,
@@ -25,7 +27,19 @@ from zoo.validation import (
 
 # What a saved run config may instantiate (evaluation and resume read configs from disk: data, not
 # code), by name: whole namespaces would admit classes that write files (BackupAndRestore, CSVLogger).
-KERAS_CALLBACKS = ("EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN")
+# Their arguments with Keras' defaults, so callback options are checked before Keras loads (a
+# test pins them to Keras' signatures; ReduceLROnPlateau's **kwargs would swallow a misspelt one).
+KERAS_CALLBACK_OPTIONS = {
+    "EarlyStopping": {
+        "monitor": "val_loss", "min_delta": 0, "patience": 0, "verbose": 0, "mode": "auto", "baseline": None,
+        "restore_best_weights": False, "start_from_epoch": 0,
+    },
+    "ReduceLROnPlateau": {
+        "monitor": "val_loss", "factor": 0.1, "patience": 10, "verbose": 0, "mode": "auto", "min_delta": 0.0001,
+        "cooldown": 0, "min_lr": 0.0,
+    },
+    "TerminateOnNaN": {"raise_error": False},
+}
 KERAS_OPTIMIZERS = ("Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion", "Nadam", "RMSprop", "SGD")
 ZOO_TARGETS = (
     "zoo.create_model",
@@ -37,7 +51,7 @@ ZOO_TARGETS = (
     "zoo.tensorboard_logger.TensorBoardLogger",
     "zoo.csv_logger.CSVLogger",
     "zoo.mlflow_logger.MLflowLogger",
-    *(f"keras.callbacks.{name}" for name in KERAS_CALLBACKS),
+    *(f"keras.callbacks.{name}" for name in KERAS_CALLBACK_OPTIONS),
     *(f"keras.optimizers.{name}" for name in KERAS_OPTIMIZERS),
 )
 
@@ -86,20 +100,29 @@ RECORDED_TRAINER_KEYS = ("backend",)
 def check_before_keras(cfg):
     """The checks of a training config that need no Keras, which the run-directory callback makes
     before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, `data.*`
-    keys and the model's options. (Callback options are checked against Keras' classes, once loaded.)"""
+    keys, the model's options and the options of the Keras callbacks the zoo allows (other callbacks'
+    options are checked against their classes, once Keras loads)."""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
     check_required(cfg)
     check_trainer_values(cfg.trainer, choices.get("trainer", "default"))
     if "_target_" in cfg.data:
         check_options("data", choices.get("data", "synthetic"), cfg.data, accepted_options(cfg.data._target_))
     check_model_options(cfg.model)
+    check_keras_callbacks(cfg.get("callbacks") or {}, choices.get("callbacks", "default"))
 
 
 def check_model_options(model_cfg):
-    """Raises a ZooError for an unknown `model.name` or an option its builder does not take."""
+    """Raises a ZooError for an unknown `model.name`, an option its builder does not take or a value out of range."""
     if model_cfg.name not in list_models():
         raise ZooError(f"Unknown model {model_cfg.name!r}: choose model=<name> with name in {list_models()}.")
-    check_options("model", model_cfg.name, model_cfg, model_info(model_cfg.name).options() | {"name"})
+    info = model_info(model_cfg.name)
+    check_options("model", model_cfg.name, model_cfg, info.options() | {"name"})
+    try:
+        options = OmegaConf.to_container(model_cfg, resolve=True)
+    except OmegaConfBaseException:  # an interpolation that resolves only in a run: the builder checks it then
+        return
+    with config_group("model", model_cfg.name):
+        info.check_options({key: value for key, value in options.items() if key not in ("_target_", "name")})
 
 
 def _unset_keys(container, prefix=""):
@@ -170,6 +193,55 @@ def accepted_options(target):
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return None
     return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+def callback_options(callback_cfg):
+    """Returns `{option: Keras' default}` of the allow-listed Keras callback a `callbacks.*` node names, else None."""
+    target = callback_cfg.get("_target_", "") if isinstance(callback_cfg, DictConfig) else ""
+    name = target.removeprefix("keras.callbacks.") if target.startswith("keras.callbacks.") else None
+    return KERAS_CALLBACK_OPTIONS.get(name)
+
+
+def check_keras_callbacks(callbacks_cfg, option):
+    """Raises a ZooError for an option of an allow-listed Keras callback that it does not take or whose value is not of its kind.
+
+    Args:
+        callbacks_cfg: the `callbacks` config.
+        option: str. The callbacks config chosen ("default").
+    """
+    for name, callback in callbacks_cfg.items():
+        defaults = callback_options(callback)
+        if defaults is not None:
+            check_options("callbacks", option, callback, set(defaults), path=f"callbacks.{name}")
+            check_callback_values(f"callbacks.{name}", callback, defaults)
+
+
+def check_callback_values(path, callback_cfg, defaults):
+    """Raises a ZooError for an option of an allow-listed Keras callback whose value is not of its default's kind.
+
+    Args:
+        path: str. Where the callback sits (`callbacks.early_stopping`).
+        callback_cfg: DictConfig of the callback.
+        defaults: dict. Its options with Keras' defaults (`KERAS_CALLBACK_OPTIONS`).
+    """
+    for key, default in defaults.items():
+        value = callback_cfg.get(key, default)
+        if key == "mode":
+            one_of(f"{path}.mode", value, ["auto", "min", "max"])
+        elif isinstance(default, bool):
+            boolean(f"{path}.{key}", value)
+        elif isinstance(default, str):
+            if not isinstance(value, str):
+                raise ZooError(f"Received an invalid value for {path}.{key}, expected a metric name, got {value!r}.")
+        elif key == "baseline":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ZooError(f"Received an invalid value for {path}.baseline, expected a number or null, got {value!r}.")
+        elif key == "patience" and is_auto(value):  # the zoo fills it (zoo.training.adaptive)
+            continue
+        elif key in ("patience", "verbose", "cooldown", "start_from_epoch"):  # counts of epochs or a level
+            non_negative_int(f"{path}.{key}", value)
+        else:
+            non_negative_number(f"{path}.{key}", value)
 
 
 def check_options(group, option, node, accepted, path=None):

@@ -27,6 +27,9 @@ class ModelInfo:
             without the truth (seq2seq's whole decoding graph); export writes it. None: the model itself.
         attention_weights: optional function `model -> keras.Model` whose outputs are
             `{"prediction", "attention_weights"}`.
+        check: optional function that raises a ZooError for a value of the builder's own options out of
+            range, taking them by keyword; it needs no data and no Keras, so configs are checked with
+            it before TensorFlow loads. The builder calls it too.
         test_options: the builder options that make it small enough for the registry-wide toy tests.
         learning_test_options: the options the every-model learning test trains it with on
             `debug=quick`, where its default network is larger than that test needs.
@@ -40,6 +43,7 @@ class ModelInfo:
     forecaster: Optional[Callable] = None
     serving_model: Optional[Callable] = None
     attention_weights: Optional[Callable] = None
+    check: Optional[Callable] = None
     test_options: dict = dataclasses.field(default_factory=dict)
     learning_test_options: dict = dataclasses.field(default_factory=dict)
 
@@ -64,6 +68,37 @@ class ModelInfo:
             else:
                 names.add(parameter.name)
         return names
+
+    def check_options(self, options):
+        """Raises a ZooError for an option the builder does not take, a head it lacks or a value out of range.
+
+        Needs no Keras: the config checks call it before TensorFlow loads, and `create_model` before building.
+
+        Args:
+            options: dict. The builder's keyword arguments (head, units, ...); missing ones take its defaults.
+        """
+        from zoo.models.recurrent import RecurrentOptions
+
+        head = options.get("head", self.default_head)
+        if head not in self.heads:
+            raise ZooError(
+                f"Received an invalid value for head, expected one of {list(self.heads)}, got {head!r}: "
+                f"{self.name} supports only those heads."
+            )
+        unknown = sorted(set(options) - self.options())
+        if unknown:
+            raise ZooError(f"{self.name} has no option {unknown[0]!r}; its options are {sorted(self.options())}.")
+        if self.recurrent:
+            names = {field.name for field in dataclasses.fields(RecurrentOptions)}
+            RecurrentOptions(**{name: value for name, value in options.items() if name in names})
+        if self.check is not None:
+            defaults = {
+                parameter.name: parameter.default
+                for parameter in inspect.signature(self.builder).parameters.values()
+                if parameter.default is not parameter.empty
+            }
+            values = {**defaults, **options}
+            self.check(**{name: values[name] for name in inspect.signature(self.check).parameters})
 
 
 _MODELS = {}
@@ -131,13 +166,5 @@ def create_model(name, spec, **options):
         An uncompiled `keras.Model` named `name`.
     """
     info = model_info(name)
-    head = options.get("head", info.default_head)
-    if head not in info.heads:
-        raise ZooError(
-            f"Received an invalid value for head, expected one of {list(info.heads)}, got {head!r}: "
-            f"{name} supports only those heads."
-        )
-    unknown = sorted(set(options) - info.options())
-    if unknown:
-        raise ZooError(f"{name} has no option {unknown[0]!r}; its options are {sorted(info.options())}.")
+    info.check_options(options)
     return info.builder(spec, **options)

@@ -23,7 +23,12 @@ def attention_weights_model(model):
     return keras.Model(model.inputs, {"prediction": model.outputs[0], "attention_weights": weights})
 
 
-@register_model(recurrent=True, test_options={"units": 4}, attention_weights=attention_weights_model)
+def check_values(*, attention_units):
+    """Raises a ZooError for an attention option out of range; needs no Keras (`ModelInfo.check`)."""
+    positive_int("attention_units", attention_units)
+
+
+@register_model(recurrent=True, check=check_values, test_options={"units": 4}, attention_weights=attention_weights_model)
 def attention(spec, *, head="classify", attention_units=32, **recurrent):
     """Builds an LSTM whose `(batch, timesteps, units)` output is pooled by learned attention weights.
 
@@ -43,7 +48,7 @@ def attention(spec, *, head="classify", attention_units=32, **recurrent):
         A `keras.Model` named "attention".
     """
     options = RecurrentOptions(**recurrent)
-    positive_int("attention_units", attention_units)
+    check_values(attention_units=attention_units)
     inputs = series_inputs(spec)
     encoded = series_encoder(inputs, options, return_sequences=True)
     mask = encoded["mask"]

@@ -11,7 +11,13 @@ from zoo.tasks import get_task
 from zoo.validation import positive_int
 
 
-@register_model(recurrent=True, test_options={"units": 4}, fixed_length=True)
+def check_values(*, n_sub, filters, kernel_size, pool_size):
+    """Raises a ZooError for a CNN option out of range; needs no Keras (`ModelInfo.check`)."""
+    for name, value in (("n_sub", n_sub), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
+        positive_int(name, value)
+
+
+@register_model(recurrent=True, check=check_values, test_options={"units": 4}, fixed_length=True)
 def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_size=2, **recurrent):
     """Builds `(batch, T, F)` -> `(batch, n_sub, T / n_sub, F)` -> TimeDistributed Conv1D, pooling,
     Flatten -> `(batch, n_sub, features)` -> LSTM -> head.
@@ -42,8 +48,7 @@ def cnn_lstm(spec, *, head="classify", n_sub=4, filters=32, kernel_size=3, pool_
         A `keras.Model` named "cnn_lstm".
     """
     options = RecurrentOptions(**recurrent)
-    for name, value in (("n_sub", n_sub), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
-        positive_int(name, value)
+    check_values(n_sub=n_sub, filters=filters, kernel_size=kernel_size, pool_size=pool_size)
     if n_sub > spec.timesteps:
         raise ZooError(
             f"cnn_lstm cannot split {spec.timesteps}-step series into n_sub={n_sub} sub-sequences: "

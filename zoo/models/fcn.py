@@ -56,7 +56,13 @@ def check_convolution_options(filters, kernel_sizes):
     return filters, kernel_sizes
 
 
-@register_model(test_options={"filters": [4, 6, 4]}, learning_test_options={"filters": [32, 64, 32]})
+def check_values(*, filters, kernel_sizes, dropout):
+    """Raises a ZooError for an FCN option out of range; needs no Keras (`ModelInfo.check`)."""
+    check_convolution_options(filters, kernel_sizes)
+    fraction("dropout", dropout)
+
+
+@register_model(check=check_values, test_options={"filters": [4, 6, 4]}, learning_test_options={"filters": [32, 64, 32]})
 def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_SIZES, dropout=0.0):
     """Builds the fully convolutional network: Conv1D blocks, global average pooling, the head.
 
@@ -73,7 +79,8 @@ def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_S
     Returns:
         A `keras.Model` named "fcn".
     """
-    filters, kernel_sizes = check_convolution_options(filters, kernel_sizes)
+    check_values(filters=filters, kernel_sizes=kernel_sizes, dropout=dropout)
+    filters, kernel_sizes = list(filters), list(kernel_sizes)
     inputs = series_inputs(spec)
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
@@ -81,5 +88,5 @@ def fcn(spec, *, head="classify", filters=FCN_FILTERS, kernel_sizes=FCN_KERNEL_S
     features = convolutional_branch(x, mask, filters=filters, kernel_sizes=kernel_sizes)
     if "static" in inputs:
         features = keras.layers.Concatenate(name="static_concat")([features, inputs["static"]])
-    outputs = get_task(head).output(features, spec, dropout=fraction("dropout", dropout))
+    outputs = get_task(head).output(features, spec, dropout=dropout)
     return keras.Model(inputs, outputs, name="fcn")

@@ -65,7 +65,22 @@ def shortcut(residual, x, mask, *, name):
     return x
 
 
+def check_values(*, depth, filters, kernel_sizes, bottleneck, residual, dropout):
+    """Raises a ZooError for an InceptionTime option out of range; needs no Keras (`ModelInfo.check`)."""
+    positive_int("depth", depth)
+    positive_int("filters", filters)
+    if not list(kernel_sizes):
+        raise ZooError("kernel_sizes is empty: give at least one width, e.g. model.kernel_sizes=[40,20,10].")
+    for value in kernel_sizes:
+        positive_int("kernel_sizes", value)
+    if bottleneck:
+        positive_int("bottleneck", bottleneck)
+    boolean("residual", residual)
+    fraction("dropout", dropout)
+
+
 @register_model(
+    check=check_values,
     test_options={"depth": 3, "filters": 2, "kernel_sizes": [5, 3], "bottleneck": 2},
     learning_test_options={"depth": 3, "filters": 16, "bottleneck": 16},
 )
@@ -98,16 +113,10 @@ def inception_time(
     Returns:
         A `keras.Model` named "inception_time".
     """
-    positive_int("depth", depth)
-    positive_int("filters", filters)
+    check_values(
+        depth=depth, filters=filters, kernel_sizes=kernel_sizes, bottleneck=bottleneck, residual=residual, dropout=dropout
+    )
     kernel_sizes = list(kernel_sizes)
-    if not kernel_sizes:
-        raise ZooError("kernel_sizes is empty: give at least one width, e.g. model.kernel_sizes=[40,20,10].")
-    for value in kernel_sizes:
-        positive_int("kernel_sizes", value)
-    if bottleneck:
-        positive_int("bottleneck", bottleneck)
-    boolean("residual", residual)
     inputs = series_inputs(spec)
     x, mask = inputs["series"], inputs.get("mask")
     if mask is not None:
@@ -121,5 +130,5 @@ def inception_time(
     features = keras.layers.GlobalAveragePooling1D(name="global_average")(x, mask=mask)
     if "static" in inputs:
         features = keras.layers.Concatenate(name="static_concat")([features, inputs["static"]])
-    outputs = get_task(head).output(features, spec, dropout=fraction("dropout", dropout))
+    outputs = get_task(head).output(features, spec, dropout=dropout)
     return keras.Model(inputs, outputs, name="inception_time")

@@ -13,7 +13,14 @@ from zoo.validation import one_of, positive_int
 POOLINGS = ("global_average", "global_max", "flatten")
 
 
-@register_model(recurrent=True, test_options={"units": 4})
+def check_values(*, filters, kernel_size, pool_size, pooling):
+    """Raises a ZooError for a convolution option out of range; needs no Keras (`ModelInfo.check`)."""
+    for name, value in (("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
+        positive_int(name, value)
+    one_of("pooling", pooling, POOLINGS)
+
+
+@register_model(recurrent=True, check=check_values, test_options={"units": 4})
 def lstm_conv1d(
     spec, *, head="classify", filters=64, kernel_size=3, pool_size=2, pooling="global_average", **recurrent
 ):
@@ -39,9 +46,7 @@ def lstm_conv1d(
         A `keras.Model` named "lstm_conv1d".
     """
     options = RecurrentOptions(**recurrent)
-    for name, value in (("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size)):
-        positive_int(name, value)
-    one_of("pooling", pooling, POOLINGS)
+    check_values(filters=filters, kernel_size=kernel_size, pool_size=pool_size, pooling=pooling)
     if pooling == "flatten" and spec.variable_length:
         raise ZooError(
             "pooling=flatten gives one weight per time step, so it cannot read series of different lengths: "

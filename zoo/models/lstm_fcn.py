@@ -16,8 +16,18 @@ from zoo.tasks import get_task
 from zoo.validation import boolean, positive_int
 
 
+def check_values(*, dimension_shuffle, attention, attention_units, filters, kernel_sizes):
+    """Raises a ZooError for an LSTM-FCN option out of range; needs no Keras (`ModelInfo.check`)."""
+    if dimension_shuffle != "auto":
+        boolean("dimension_shuffle", dimension_shuffle)
+    boolean("attention", attention)
+    positive_int("attention_units", attention_units)
+    check_convolution_options(filters, kernel_sizes)
+
+
 @register_model(
     recurrent=True,
+    check=check_values,
     fixed_length=True,
     test_options={"units": 4, "filters": [4, 6, 4]},
     learning_test_options={"filters": [32, 64, 32]},
@@ -69,10 +79,12 @@ def lstm_fcn(
         A `keras.Model` named "lstm_fcn".
     """
     options = RecurrentOptions(**recurrent)
+    check_values(
+        dimension_shuffle=dimension_shuffle, attention=attention, attention_units=attention_units,
+        filters=filters, kernel_sizes=kernel_sizes,
+    )
     dimension_shuffle = shuffles(spec, dimension_shuffle)
-    boolean("attention", attention)
-    positive_int("attention_units", attention_units)
-    filters, kernel_sizes = check_convolution_options(filters, kernel_sizes)
+    filters, kernel_sizes = list(filters), list(kernel_sizes)
     inputs = series_inputs(spec, fixed_length=True)
     x, mask, initial_state = input_features(inputs, options)
 

@@ -125,8 +125,14 @@ def serving_graph(model):
     return decoding_model(model, horizon=model.outputs[0].shape[1])
 
 
+def check_values(*, seasonal_skip, decoder_training):
+    """Raises a ZooError for a decoder option out of range; needs no Keras (`ModelInfo.check`)."""
+    one_of("seasonal_skip", seasonal_skip, ["auto", True, False])
+    one_of("decoder_training", decoder_training, ["auto", "teacher_forcing", "free_running"])
+
+
 @register_model(
-    heads=("forecast",), recurrent=True, test_options={"units": 4}, forecaster=autoregressive_forecast, serving_model=serving_graph
+    heads=("forecast",), recurrent=True, check=check_values, test_options={"units": 4}, forecaster=autoregressive_forecast, serving_model=serving_graph
 )
 def seq2seq(spec, *, head="forecast", seasonal_skip="auto", decoder_training="auto", **recurrent):
     """Builds the teacher-forced training model.
@@ -158,10 +164,9 @@ def seq2seq(spec, *, head="forecast", seasonal_skip="auto", decoder_training="au
         free-running it has no `decoder_inputs` and is its own autoregressive decoding graph.
     """
     one_of("head", head, ["forecast"])
-    one_of("seasonal_skip", seasonal_skip, ["auto", True, False])
+    check_values(seasonal_skip=seasonal_skip, decoder_training=decoder_training)
     get_task(head).check_data(spec)
     options = RecurrentOptions(**recurrent)
-    one_of("decoder_training", decoder_training, ["auto", "teacher_forcing", "free_running"])
     if decoder_training == "auto":
         decoder_training = "free_running" if spec.from_histories else "teacher_forcing"
     if seasonal_skip == "auto":

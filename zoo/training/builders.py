@@ -1,10 +1,12 @@
 """Builds what a config describes: the dataset, the model, the optimizer and the callbacks."""
 
 import keras
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from zoo.config import (
     accepted_options,
+    callback_options,
     check_model_options,
     check_options,
     config_group,
@@ -89,10 +91,20 @@ def build_callbacks(cfg):
     """Instantiates the Keras callbacks of `cfg.callbacks`, in order."""
     callbacks = []
     for name, callback in cfg.callbacks.items():
-        accepted = accepted_options(callback.get("_target_", ""))
+        defaults = callback_options(callback)
+        accepted = set(defaults) if defaults is not None else accepted_options(callback.get("_target_", ""))
         check_options("callbacks", group_choice("callbacks", "default"), callback, accepted, path=f"callbacks.{name}")
         with config_group("callbacks", name):
-            callbacks.append(instantiate(callback))
+            try:
+                callbacks.append(instantiate(callback))
+            except InstantiationException as error:
+                if isinstance(error.__cause__, ZooError):
+                    raise
+                cause = error.__cause__ or error
+                raise ZooError(
+                    f"{callback.get('_target_')} refused its options ({type(cause).__name__}: "
+                    f"{str(cause).strip().splitlines()[0]}): give each the value its class documents."
+                ) from error
     return callbacks
 
 

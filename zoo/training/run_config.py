@@ -5,7 +5,14 @@ from pathlib import Path
 
 from omegaconf import OmegaConf, open_dict
 
-from zoo.config import check_normalization, check_required, check_trainer, read_run_config
+from zoo.config import (
+    check_keras_callbacks,
+    check_normalization,
+    check_required,
+    check_trainer,
+    group_choice,
+    read_run_config,
+)
 from zoo.errors import ZooError
 from zoo.runs.directory import RunDirectory
 from zoo.tasks import get_task
@@ -75,6 +82,7 @@ def check_config(cfg):
     if cfg.seed >= 2**32:  # NumPy's and TensorFlow's seeds are 32-bit
         raise ZooError(f"Received an invalid value for seed, expected an integer below 2**32 = {2**32}, got {cfg.seed}.")
     check_trainer(cfg.trainer)
+    check_keras_callbacks(cfg.get("callbacks") or {}, group_choice("callbacks", "default"))
     record_backend(cfg.trainer)
     check_strategy(cfg.trainer, cfg.trainer.backend)
     task = get_task(cfg.model.head)
