@@ -167,6 +167,9 @@ CASES = [
          "more than this machine's ... GiB of memory: lower n_samples, length or n_features."),
     Case("negative patience", "train", ["debug=smoke", "callbacks.early_stopping.patience=-1"],
          "Error: Received an invalid value for callbacks.early_stopping.patience, expected an integer >= 0, got -1."),
+    Case("unknown logger option added with +", "train", ["+logger.tensorboard.flush_every=3"],
+         "Error: Invalid logger config (logger=tensorboard): it has no option 'flush_every'; "
+         "remove logger.tensorboard.flush_every from the command line or the debug/experiment config that sets it."),
     Case("callback option not a number", "train", ["callbacks.reduce_lr_on_plateau.factor=abc"],
          "Error: Received an invalid value for callbacks.reduce_lr_on_plateau.factor, expected a number >= 0, got 'abc'."),
     Case("callback option Keras refuses", "train", ["callbacks.reduce_lr_on_plateau.factor=2.0"],

@@ -158,6 +158,7 @@ REPORTING_IMPORTS = (
         ("+data.n_sample=10", "Invalid data config (data=synthetic): it has no option 'n_sample'; remove data.n_sample"),
         ("+model.unit=8", "Invalid model config (model=last_state): it has no option 'unit'; remove model.unit"),
         ("trainer.epochs=-1", "Received an invalid value for trainer.epochs, expected a positive integer, got -1."),
+        ("seed=-1", "Received an invalid value for seed, expected an integer >= 0, got -1."),
         ("model.units=-3", "Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),
         ("+callbacks.early_stopping.patiense=3", "Invalid callbacks config (callbacks=default): it has no option 'patiense'"),
         ("data=ts", "Missing required value data.train_path: set it on the command line, e.g. data.train_path=<value>."),

@@ -79,6 +79,13 @@ def check_required(cfg):
         )
 
 
+def check_seed(seed):
+    """Raises a ZooError unless `seed` is an integer in [0, 2**32): NumPy's and TensorFlow's seeds are 32-bit."""
+    non_negative_int("seed", seed)
+    if seed >= 2**32:
+        raise ZooError(f"Received an invalid value for seed, expected an integer below 2**32 = {2**32}, got {seed}.")
+
+
 def check_normalization(cfg):
     """Refuses per-series scaling for forecasts, which are scored in the original units."""
     if cfg.model.get("head") == "forecast" and cfg.data.get("normalize") == "series":
@@ -104,6 +111,7 @@ def check_before_keras(cfg):
     options are checked against their classes, once Keras loads)."""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
     check_required(cfg)
+    check_seed(cfg.seed)
     check_trainer_values(cfg.trainer, choices.get("trainer", "default"))
     if "_target_" in cfg.data:
         check_options("data", choices.get("data", "synthetic"), cfg.data, accepted_options(cfg.data._target_))

@@ -118,6 +118,7 @@ def build_loggers(cfg, **logger_arguments):
     # Not recursive: the run config holds _target_ nodes the logger must log, not build.
     loggers = []
     for name, logger in cfg.logger.items():
+        check_options("logger", name, logger, accepted_options(logger.get("_target_", "")), path=f"logger.{name}")
         with config_group("logger", name):
             loggers.append(instantiate(logger, **logger_arguments, _recursive_=False))
     return loggers

@@ -9,6 +9,7 @@ from zoo.config import (
     check_keras_callbacks,
     check_normalization,
     check_required,
+    check_seed,
     check_trainer,
     group_choice,
     read_run_config,
@@ -19,7 +20,6 @@ from zoo.tasks import get_task
 from zoo.training.adaptive import adapt_to_config
 from zoo.training.device import backend_name, check_backend
 from zoo.training.distribution import check_strategy
-from zoo.validation import non_negative_int
 
 
 def config_to_run(cfg):
@@ -78,9 +78,7 @@ def check_config(cfg):
         The Task of `cfg.model.head`.
     """
     check_required(cfg)
-    non_negative_int("seed", cfg.seed)
-    if cfg.seed >= 2**32:  # NumPy's and TensorFlow's seeds are 32-bit
-        raise ZooError(f"Received an invalid value for seed, expected an integer below 2**32 = {2**32}, got {cfg.seed}.")
+    check_seed(cfg.seed)
     check_trainer(cfg.trainer)
     check_keras_callbacks(cfg.get("callbacks") or {}, group_choice("callbacks", "default"))
     record_backend(cfg.trainer)
