@@ -6,11 +6,11 @@ from pathlib import Path
 import keras
 import pytest
 from conftest import CONFIG_DIR, EXAMPLE_DATA, compose_config
-from hydra.utils import instantiate
+from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
 from zoo import ZooError, list_models, model_info
-from zoo.config import KERAS_CALLBACK_OPTIONS, TRAINER_KEYS, check_before_keras, check_saved_targets
+from zoo.config import KERAS_CALLBACK_OPTIONS, LOGGER_OPTIONS, TRAINER_KEYS, check_before_keras, check_saved_targets
 from zoo.tasks import improvement_mode
 from zoo.training.adaptive import fill_modes
 from zoo.training.builders import build_dataset, build_model, build_optimizer, check_optimizer_values
@@ -149,6 +149,12 @@ def test_the_allowed_keras_callbacks_options_are_those_keras_takes():
     for name, options in KERAS_CALLBACK_OPTIONS.items():
         parameters = inspect.signature(getattr(keras.callbacks, name)).parameters.values()
         assert options == {p.name: p.default for p in parameters if p.kind is not p.VAR_KEYWORD}, name
+
+
+def test_the_logger_options_are_those_the_loggers_take_but_what_the_zoo_passes():
+    for target, options in LOGGER_OPTIONS.items():
+        parameters = inspect.signature(get_object(target)).parameters
+        assert options == tuple(name for name in parameters if name not in ("run_config", "model_summary")), target
 
 
 def test_a_callback_option_keras_would_swallow_is_refused_before_keras():

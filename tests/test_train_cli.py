@@ -160,6 +160,7 @@ REPORTING_IMPORTS = (
         ("trainer.epochs=-1", "Received an invalid value for trainer.epochs, expected a positive integer, got -1."),
         ("seed=-1", "Received an invalid value for seed, expected an integer >= 0, got -1."),
         ("model.units=-3", "Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),
+        ("+logger.tensorboard.flush_every=3", "Invalid logger config (logger=tensorboard): it has no option 'flush_every'"),
         ("+callbacks.early_stopping.patiense=3", "Invalid callbacks config (callbacks=default): it has no option 'patiense'"),
         ("data=ts", "Missing required value data.train_path: set it on the command line, e.g. data.train_path=<value>."),
     ],

@@ -40,6 +40,13 @@ KERAS_CALLBACK_OPTIONS = {
     },
     "TerminateOnNaN": {"raise_error": False},
 }
+# The zoo's loggers and the options a config gives them (the zoo passes run_config and model_summary
+# itself), so a misspelt one is refused before Keras loads; a test pins them to their signatures.
+LOGGER_OPTIONS = {
+    "zoo.tensorboard_logger.TensorBoardLogger": ("log_dir", "update_freq", "histogram_freq", "profile_steps"),
+    "zoo.csv_logger.CSVLogger": ("log_dir",),
+    "zoo.mlflow_logger.MLflowLogger": ("tracking_uri", "experiment_name", "run_dir"),
+}
 KERAS_OPTIMIZERS = ("Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion", "Nadam", "RMSprop", "SGD")
 ZOO_TARGETS = (
     "zoo.create_model",
@@ -48,9 +55,7 @@ ZOO_TARGETS = (
     "zoo.data.csv_dataset",
     "zoo.data.npz_dataset",
     "zoo.data.forecast_dataset",
-    "zoo.tensorboard_logger.TensorBoardLogger",
-    "zoo.csv_logger.CSVLogger",
-    "zoo.mlflow_logger.MLflowLogger",
+    *LOGGER_OPTIONS,
     *(f"keras.callbacks.{name}" for name in KERAS_CALLBACK_OPTIONS),
     *(f"keras.optimizers.{name}" for name in KERAS_OPTIMIZERS),
 )
@@ -107,8 +112,8 @@ RECORDED_TRAINER_KEYS = ("backend",)
 def check_before_keras(cfg):
     """The checks of a training config that need no Keras, which the run-directory callback makes
     before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, `data.*`
-    keys, the model's options and the options of the Keras callbacks the zoo allows (other callbacks'
-    options are checked against their classes, once Keras loads)."""
+    keys, the model's options, and the options of the zoo's loggers and of the Keras callbacks it allows
+    (other callbacks' options are checked against their classes, once Keras loads)."""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
     check_required(cfg)
     check_seed(cfg.seed)
@@ -117,6 +122,9 @@ def check_before_keras(cfg):
         check_options("data", choices.get("data", "synthetic"), cfg.data, accepted_options(cfg.data._target_))
     check_model_options(cfg.model)
     check_keras_callbacks(cfg.get("callbacks") or {}, choices.get("callbacks", "default"))
+    for name, logger in (cfg.get("logger") or {}).items():
+        if logger.get("_target_") in LOGGER_OPTIONS:
+            check_options("logger", name, logger, set(LOGGER_OPTIONS[logger._target_]), path=f"logger.{name}")
 
 
 def check_model_options(model_cfg):
