@@ -49,6 +49,20 @@ def test_every_option_composes_and_instantiates(group, tmp_path):
         assert all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
 
 
+@pytest.mark.parametrize("group", [g for g in GROUPS if g not in ("hydra", "paths")] + ["hparams_search"])
+def test_every_option_passes_the_checks_made_before_keras_loads(group):
+    for option in options(group):
+        example = EXAMPLE_DATA.get(option, []) if group == "data" else []
+        check_before_keras(compose_config(overrides=[f"{group}={option}", *example], fill_auto=False))
+
+
+def test_an_unknown_top_level_key_is_refused_naming_the_group_that_has_it():
+    with pytest.raises(ZooError, match=r"^Invalid config: it has no key 'epochs' \(did you mean trainer.epochs\?\); remove epochs"):
+        check_before_keras(compose_config(overrides=["+epochs=3"], fill_auto=False))
+    with pytest.raises(ZooError, match=r"^Invalid config: it has no key 'paths.runs_dir'; remove paths.runs_dir"):
+        check_before_keras(compose_config(overrides=["+paths.runs_dir=x"], fill_auto=False))
+
+
 def test_monitor_and_normalization_are_auto_and_follow_the_head():
     composed = compose_config(overrides=["data=ts"], fill_auto=False)
     assert (composed.monitor, composed.data.normalize) == ("auto", "auto")

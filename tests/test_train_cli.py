@@ -158,6 +158,7 @@ REPORTING_IMPORTS = (
         ("+data.n_sample=10", "Invalid data config (data=synthetic): it has no option 'n_sample'; remove data.n_sample"),
         ("+model.unit=8", "Invalid model config (model=last_state): it has no option 'unit'; remove model.unit"),
         ("trainer.epochs=-1", "Received an invalid value for trainer.epochs, expected a positive integer, got -1."),
+        ("+epochs=3", "Invalid config: it has no key 'epochs' (did you mean trainer.epochs?); remove epochs from the command line."),
         ("seed=-1", "Received an invalid value for seed, expected an integer >= 0, got -1."),
         ("model.units=-3", "Invalid model config (model=last_state): Received an invalid value for units, expected a positive integer, got -3."),
         ("+logger.tensorboard.flush_every=3", "Invalid logger config (logger=tensorboard): it has no option 'flush_every'"),

@@ -109,12 +109,29 @@ TRAINER_KEYS = (
 RECORDED_TRAINER_KEYS = ("backend",)
 
 
+# The top-level keys of a training config (configs/train.yaml; a test pins them to every composition).
+TOP_LEVEL_KEYS = ("resume", "seed", "monitor", "model", "trainer", "data", "callbacks", "logger", "paths", "hydra")
+PATHS_KEYS = ("root_dir", "data_dir", "log_dir", "output_dir")
+
+
+def check_top_level_keys(cfg):
+    """Raises a ZooError for a top-level or `paths.*` key nothing reads (`+epochs=3`), naming the group that has it."""
+    unknown = [key for key in cfg if key not in TOP_LEVEL_KEYS]
+    unknown += [f"paths.{key}" for key in cfg.get("paths") or {} if key not in PATHS_KEYS]
+    if unknown:
+        key = unknown[0]
+        groups = [group for group in ("trainer", "data", "model") if key in (cfg.get(group) or {})]
+        hint = f" (did you mean {groups[0]}.{key}?)" if groups else ""
+        raise ZooError(f"Invalid config: it has no key {key!r}{hint}; remove {key} from the command line.")
+
+
 def check_before_keras(cfg):
     """The checks of a training config that need no Keras, which the run-directory callback makes
-    before TensorFlow loads: required values, `trainer.*` keys and values but the optimizer, `data.*`
+    before TensorFlow loads: top-level and `paths.*` keys, required values, `trainer.*` keys and values but the optimizer, `data.*`
     keys, the model's options, and the options of the zoo's loggers and of the Keras callbacks it allows
     (other callbacks' options are checked against their classes, once Keras loads)."""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
+    check_top_level_keys(cfg)
     check_required(cfg)
     check_seed(cfg.seed)
     check_trainer_values(cfg.trainer, choices.get("trainer", "default"))
