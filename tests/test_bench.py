@@ -25,6 +25,11 @@ def test_the_comparison_measures_each_stack_and_divides_their_means(capsys):
     for ratio, stack in ((row[6], zoo), (row[7], train_py)):
         # The figures are printed to the unit and the ratio to 0.01: it lies between the extremes of the unrounded ones.
         assert (stack - 0.5) / (keras_figure + 0.5) - 0.005 <= float(ratio) <= (stack + 0.5) / (keras_figure - 0.5) + 0.005
+    cpu_header = next(index for index, line in enumerate(lines) if line.startswith("| batch | zoo CPU ms |"))
+    cpu_row = [cell.strip() for cell in lines[cpu_header + 2].strip("|").split("|")]
+    zoo_cpu, keras_cpu = (float(cell.replace(",", "")) for cell in cpu_row[1:3])
+    assert cpu_row[0] == "8" and min(zoo_cpu, keras_cpu) > 0
+    assert (keras_cpu - 0.5) / (zoo_cpu + 0.5) - 0.005 <= float(cpu_row[3]) <= (keras_cpu + 0.5) / (zoo_cpu - 0.5) + 0.005
     assert lines[-1] == TORCH_HINT and re.search(r"pip install torch", TORCH_HINT)
 
 

@@ -112,8 +112,11 @@ TORCH_HINT = (
 )
 
 
-def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
+def default_model_throughput(stack, batch_size, steps, warmup=5, length=64, cpu_seconds=None):
     """Training series/s of the default model (last_state, 64 units, Adam 3e-3, clipnorm 1) on series of 3 features.
+
+    This machine sometimes runs the same steps at the same CPU time in up to twice the wall time
+    (docs/benchmarks.md), so `cpu_seconds` (a list) also gets the process's CPU time of the timed steps.
 
     Args:
         stack: "zoo" (the zoo's model, compile, steps_per_execution rule and tf.data pipeline, as train.py runs them), "zoo_xla"
@@ -136,7 +139,7 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
         )
         model.fit(train.take(warmup), epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
         timed = train.skip(warmup).take(steps)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         model.fit(timed, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
     else:
         model = keras.Sequential([
@@ -148,9 +151,12 @@ def default_model_throughput(stack, batch_size, steps, warmup=5, length=64):
         x, y = dataset.train.series, dataset.train.labels
         model.fit(x[: warmup * batch_size], y[: warmup * batch_size], batch_size=batch_size, epochs=1, verbose=0)
         x, y = x[warmup * batch_size : (warmup + steps) * batch_size], y[warmup * batch_size : (warmup + steps) * batch_size]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
-    return steps * batch_size / (time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if cpu_seconds is not None:
+        cpu_seconds.append(time.process_time() - cpu_started)
+    return steps * batch_size / seconds
 
 
 def train_py_throughput(batch_size, steps, epochs=3, overrides=()):
@@ -196,12 +202,13 @@ def torch_throughput(torch_python, batch_size, steps):
 
 def compare_with_peers(batch_sizes, steps, rounds, torch_python):
     """Measures zoo, bare Keras and PyTorch in alternating rounds and prints each figure and the ratios."""
-    rows = []
+    rows, cpu_rows = [], []
     for batch_size in batch_sizes:
         figures = {"zoo": [], "zoo_xla": [], "train_py": [], "keras": [], "torch": []}
+        cpu = {"zoo": [], "keras": []}
         for _ in range(rounds):  # alternating, so a slow moment of the machine hits every stack
             for stack in ("zoo", "zoo_xla", "keras"):
-                figures[stack].append(default_model_throughput(stack, batch_size, steps))
+                figures[stack].append(default_model_throughput(stack, batch_size, steps, cpu_seconds=cpu.get(stack)))
             figures["train_py"].append(train_py_throughput(batch_size, steps))
             torch_series_per_second = torch_throughput(torch_python, batch_size, steps)
             if torch_series_per_second is not None:
@@ -215,9 +222,17 @@ def compare_with_peers(batch_sizes, steps, rounds, torch_python):
             f"{mean['zoo'] / mean['torch']:.2f}" if mean["torch"] else "-",
             f"{mean['zoo_xla'] / mean['torch']:.2f}" if mean["torch"] else "-",
         ])
+        per_thousand = {stack: [1e6 * value / (steps * batch_size) for value in values] for stack, values in cpu.items()}
+        cpu_rows.append([
+            str(batch_size),
+            *(", ".join(f"{value:,.0f}" for value in per_thousand[stack]) for stack in ("zoo", "keras")),
+            f"{sum(per_thousand['keras']) / sum(per_thousand['zoo']):.2f}",
+        ])
     header = ["batch", "zoo series/s", "zoo, XLA series/s", "train.py series/s", "bare Keras series/s", "PyTorch series/s",
               "zoo / Keras", "train.py / Keras", "zoo / PyTorch", "zoo, XLA / PyTorch"]
     print(markdown_table(header, rows))
+    print("\nCPU time of the same timed steps, ms per 1,000 series (all of the process's threads; lower is better):\n")
+    print(markdown_table(["batch", "zoo CPU ms", "bare Keras CPU ms", "zoo / Keras (Keras CPU over zoo CPU)"], cpu_rows))
     if not any(row[5] != "not installed" for row in rows):
         print(f"\n{TORCH_HINT}")
 
