@@ -127,9 +127,10 @@ def check_top_level_keys(cfg):
 
 def check_before_keras(cfg):
     """The checks of a training config that need no Keras, which the run-directory callback makes
-    before TensorFlow loads: top-level and `paths.*` keys, required values, `trainer.*` keys and values but the optimizer, `data.*`
-    keys, the model's options, and the options of the zoo's loggers and of the Keras callbacks it allows
-    (other callbacks' options are checked against their classes, once Keras loads)."""
+    before TensorFlow loads: top-level and `paths.*` keys, required values, the seed, `trainer.*` keys
+    and values but the optimizer, `data.*` keys, the model's options, and the options of the zoo's
+    loggers and of the Keras callbacks it allows (other callbacks' options are checked against their
+    classes once Keras loads)."""
     choices = cfg.hydra.runtime.choices if "hydra" in cfg else {}
     check_top_level_keys(cfg)
     check_required(cfg)
