@@ -359,6 +359,13 @@ CASES = [
          "Error: {run}/config.yaml sets logger.tensorboard.log_dir outside the run directory, where a resumed run must not write: "
          "restore the config train.py wrote.",
          change_run=edit_config(lambda config, run: config["logger"]["tensorboard"].update(log_dir="/tmp/zoo-elsewhere"))),
+    Case("resume a config whose MLflow store is another database", "train", ["resume={run}"],
+         "Error: {run}/config.yaml sets logger.mlflow.tracking_uri to sqlite:////tmp/zoo-elsewhere/notes.db, a store that is not "
+         "the run's own (an mlflow.db or mlruns in the run directory or a folder above it), where a resumed run must not write: "
+         "restore the config train.py wrote.",
+         change_run=edit_config(lambda config, run: config["logger"].update(mlflow={
+             "_target_": "zoo.mlflow_logger.MLflowLogger", "tracking_uri": "sqlite:////tmp/zoo-elsewhere/notes.db",
+             "experiment_name": "zoo", "run_dir": str(run)}))),
     Case("resume a finished run", "cli:train.py", ["resume={run}"], "Error: {run} already holds a finished run (metrics.json)..."),
     Case("resume with other overrides", "cli:train.py", ["resume={run}", "model.units=8"],
          "Error: resume={run} continues the run with its own saved config, so model.units=8 cannot apply: drop them, or start a new run with them.",

@@ -44,7 +44,9 @@ def check_writes_inside(saved, run_dir):
     """
     inside = Path(run_dir).resolve()
     places = {"paths.output_dir": saved.paths.output_dir}
-    places.update({f"logger.{name}.log_dir": node.log_dir for name, node in (saved.get("logger") or {}).items() if "log_dir" in node})
+    for name, node in (saved.get("logger") or {}).items():
+        places.update({f"logger.{name}.{key}": node[key] for key in ("log_dir", "run_dir") if key in node})
+        check_store_beside(node.get("tracking_uri"), inside, f"{run_dir}/config.yaml sets logger.{name}.tracking_uri")
     for key, place in places.items():
         resolved = Path(str(place)).resolve()
         if resolved != inside and inside not in resolved.parents:
@@ -52,6 +54,23 @@ def check_writes_inside(saved, run_dir):
                 f"{run_dir}/config.yaml sets {key} outside the run directory, where a resumed run must not write: "
                 "restore the config train.py wrote."
             )
+
+
+def check_store_beside(tracking_uri, inside, what):
+    """Refuses a local MLflow store (a SQLite file or a file store) that is not an `mlflow.db` (or `mlruns`)
+    in the run directory or a folder above it, where `logger=mlflow` puts it; a server's URI writes no local file."""
+    if not tracking_uri:
+        return
+    uri = str(tracking_uri)
+    scheme, _, rest = uri.partition(":")
+    if scheme not in ("sqlite", "file"):
+        return
+    store = Path(rest.removeprefix("///") if scheme == "sqlite" else rest.removeprefix("//")).resolve()
+    if store.name not in ("mlflow.db", "mlruns") or store.parent not in (inside, *inside.parents):
+        raise ZooError(
+            f"{what} to {uri}, a store that is not the run's own (an mlflow.db or mlruns in the run directory or "
+            "a folder above it), where a resumed run must not write: restore the config train.py wrote."
+        )
 
 
 def relocated(saved, run_dir):
