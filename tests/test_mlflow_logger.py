@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from zoo import ZooError
 from zoo.mlflow_logger import RUN_FILE, MLflowLogger, finish_run
 from zoo.tensorboard_logger import flat_hparams
-from zoo.training.run_config import check_store_beside
+from zoo.training.run_config import check_mlflow_store
 
 
 def only_run(tracking_uri, experiment="zoo"):
@@ -80,8 +80,8 @@ def test_without_mlflow_the_logger_is_refused_in_one_line(tmp_path, monkeypatch)
 @pytest.mark.unit
 def test_a_resumed_run_keeps_its_own_mlflow_store_and_refuses_another_database(tmp_path):
     run_dir = (tmp_path / "outputs" / "runs" / "2026-12-06" / "run").resolve()
-    check_store_beside(f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}", run_dir, "logger.mlflow.tracking_uri")  # the default layout
-    check_store_beside("http://localhost:5000", run_dir, "logger.mlflow.tracking_uri")  # a server writes no local file
+    check_mlflow_store(f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}", run_dir, "logger.mlflow.tracking_uri")  # the default layout
+    check_mlflow_store("http://localhost:5000", run_dir, "logger.mlflow.tracking_uri")  # a server writes no local file
     for elsewhere in (f"sqlite:///{tmp_path / 'outputs' / 'notes.db'}", f"sqlite:///{tmp_path / 'other' / 'mlflow.db'}", f"file://{tmp_path / 'mine'}"):
         with pytest.raises(ZooError, match="a store that is not the run's own"):
-            check_store_beside(elsewhere, run_dir, "logger.mlflow.tracking_uri")
+            check_mlflow_store(elsewhere, run_dir, "logger.mlflow.tracking_uri")

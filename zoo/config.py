@@ -141,8 +141,8 @@ def check_before_keras(cfg):
     check_model_options(cfg.model)
     check_keras_callbacks(cfg.get("callbacks") or {}, choices.get("callbacks", "default"))
     for name, logger in (cfg.get("logger") or {}).items():
-        if logger.get("_target_") in LOGGER_OPTIONS:
-            check_options("logger", name, logger, set(LOGGER_OPTIONS[logger._target_]), path=f"logger.{name}")
+        if logger.get("_target_") in LOGGER_OPTIONS:  # another logger's class needs Keras: build_loggers checks it
+            check_logger_options(name, logger)
 
 
 def check_model_options(model_cfg):
@@ -227,6 +227,14 @@ def accepted_options(target):
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return None
     return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+def check_logger_options(name, logger_cfg):
+    """Raises a ZooError for an option `logger.<name>` does not take: the zoo's loggers' from `LOGGER_OPTIONS`
+    (no Keras), any other's from its class."""
+    target = logger_cfg.get("_target_", "")
+    accepted = set(LOGGER_OPTIONS[target]) if target in LOGGER_OPTIONS else accepted_options(target)
+    check_options("logger", name, logger_cfg, accepted, path=f"logger.{name}")
 
 
 def callback_options(callback_cfg):

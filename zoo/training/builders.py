@@ -7,6 +7,7 @@ from hydra.utils import instantiate
 from zoo.config import (
     accepted_options,
     callback_options,
+    check_logger_options,
     check_model_options,
     check_options,
     config_group,
@@ -118,7 +119,7 @@ def build_loggers(cfg, **logger_arguments):
     # Not recursive: the run config holds _target_ nodes the logger must log, not build.
     loggers = []
     for name, logger in cfg.logger.items():
-        check_options("logger", name, logger, accepted_options(logger.get("_target_", "")), path=f"logger.{name}")
+        check_logger_options(name, logger)
         with config_group("logger", name):
             loggers.append(instantiate(logger, **logger_arguments, _recursive_=False))
     return loggers

@@ -46,7 +46,7 @@ def check_writes_inside(saved, run_dir):
     places = {"paths.output_dir": saved.paths.output_dir}
     for name, node in (saved.get("logger") or {}).items():
         places.update({f"logger.{name}.{key}": node[key] for key in ("log_dir", "run_dir") if key in node})
-        check_store_beside(node.get("tracking_uri"), inside, f"{run_dir}/config.yaml sets logger.{name}.tracking_uri")
+        check_mlflow_store(node.get("tracking_uri"), inside, f"{run_dir}/config.yaml sets logger.{name}.tracking_uri")
     for key, place in places.items():
         resolved = Path(str(place)).resolve()
         if resolved != inside and inside not in resolved.parents:
@@ -56,7 +56,7 @@ def check_writes_inside(saved, run_dir):
             )
 
 
-def check_store_beside(tracking_uri, inside, what):
+def check_mlflow_store(tracking_uri, inside, what):
     """Refuses a local MLflow store (a SQLite file or a file store) that is not an `mlflow.db` (or `mlruns`)
     in the run directory or a folder above it, where `logger=mlflow` puts it; a server's URI writes no local file."""
     if not tracking_uri:
