@@ -1,12 +1,10 @@
 """Shared helpers: compose the real configs, run the entry points in subprocesses, one smoke run per session."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_processes import run_to_end, start_cli
 from hydra import compose, initialize_config_dir
 
 import zoo  # noqa: F401  (registers models and resolvers)
@@ -92,26 +90,22 @@ def compose_config(name="train", overrides=(), output_dir=None, fill_auto=True):
     return cfg
 
 
-def run_cli(script, *args, cwd=ROOT, check=True, env=None, shared=False):
+def run_cli(script, *args, cwd=ROOT, check=True, env=None, shared=False, new_python=False):
     """Runs `python <script> <args>` (or `python -m <module> <args>` for script="-m") from the repository root.
+
+    The process is a fork of a server that imported TensorFlow once (tests/cli_processes.py), unless
+    `env` adds variables or `new_python` is set.
 
     Args:
         shared: bool. For a session fixture that many tiers read (the smoke run): no tier check.
+        new_python: bool. Start a new Python, for a test of what happens while TensorFlow loads.
 
     Returns:
         The CompletedProcess.
     """
     if not shared:
         require_tier("slow", doing="starts the CLI in a subprocess")
-    command = [sys.executable, *([script] if script == "-m" else [str(ROOT / script)]), *args]
-    completed = subprocess.run(
-        command,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
+    completed = run_to_end(start_cli(script, *args, cwd=cwd, env=env, new_python=new_python))
     if check and completed.returncode != 0:
         raise AssertionError(f"{script} {args} failed:\n{completed.stdout}\n{completed.stderr}")
     return completed

@@ -10,17 +10,16 @@ byte, afterwards.
 import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 import pytest
 import yaml
-from conftest import EXAMPLES, ROOT, run_task_in_process
+from cli_processes import run_to_end, start_cli
+from conftest import EXAMPLES, run_task_in_process
 
 pytestmark = pytest.mark.unit
 
@@ -422,13 +421,7 @@ def read_only_directory(path):
 
 
 def run_subprocess(script, args, limit_file_size):
-    def limit():
-        if limit_file_size is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
-
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / script), *args], cwd=ROOT, capture_output=True, text=True, timeout=600, preexec_fn=limit
-    )
+    completed = run_to_end(start_cli(script, *args, file_size_limit=limit_file_size))
     return completed.returncode, completed.stderr
 
 

@@ -3,12 +3,10 @@
 import csv
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, evaluate_in_process, run_cli, train_in_process
+from conftest import evaluate_in_process, run_cli, train_in_process
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from zoo import compare
@@ -86,9 +84,7 @@ def markdown_rows(path):
 
 
 def test_compare_sorts_each_task_by_its_headline_metric(sweep):
-    completed = subprocess.run(
-        [sys.executable, "-m", "zoo.compare", str(sweep)], cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    completed = run_cli("-m", "zoo.compare", str(sweep))
     assert (sweep / "comparison.md").read_text().startswith("classify: 2 runs, best test_accuracy first\n")
     header, rows = markdown_rows(sweep / "comparison.md")
     assert header == ["run", "model.name", "trainer.learning_rate", "val_accuracy", "test_accuracy", "test_loss"]  # only what varies
@@ -155,6 +151,6 @@ def test_compare_of_runs_writes_next_to_them_never_inside_one(sweep, capsys, tmp
 
 
 def test_compare_of_an_empty_directory_is_a_one_line_error(tmp_path):
-    completed = subprocess.run([sys.executable, "-m", "zoo.compare", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    completed = run_cli("-m", "zoo.compare", str(tmp_path), check=False)
     assert completed.returncode == 1
     assert completed.stderr.strip().splitlines()[-1] == f"Error: No finished runs (metrics.json + config.yaml) under {tmp_path}."

@@ -4,7 +4,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, compose_config, evaluate_in_process, run_task_in_process, train_in_process
+from conftest import EXAMPLES, evaluate_in_process, run_task_in_process, train_in_process
 
 from zoo import load_run
 from zoo.data.forecast_format import read_histories

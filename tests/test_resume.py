@@ -8,15 +8,14 @@ variable of the best and last checkpoints.
 import json
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli, train_in_process
+from cli_processes import start_cli
+from conftest import run_cli, train_in_process
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -33,18 +32,11 @@ OVERRIDES = ["data.n_samples=300", "trainer.epochs=4", "trainer.batch_size=16", 
 def start_paused(run_dir, point, *extra):
     """Starts training into `run_dir` and returns `(process, marker)` once it reached `point`."""
     marker = Path(f"{run_dir}.paused")
-    command = [sys.executable, str(ROOT / "tests" / "pause_points.py"), point, str(marker)]
-    process = subprocess.Popen(
-        [*command, *OVERRIDES, *extra, f"hydra.run.dir={run_dir}"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_cli("tests/pause_points.py", point, str(marker), *OVERRIDES, *extra, f"hydra.run.dir={run_dir}")
     deadline = time.monotonic() + 300
     while not marker.exists():
         if process.poll() is not None:
-            raise AssertionError(f"training ended before {point}:\n{process.stderr.read()[-3000:]}")
+            raise AssertionError(f"training ended before {point}:\n{process.communicate()[1][-3000:]}")
         assert time.monotonic() < deadline, f"training never reached {point}"
         time.sleep(0.05)
     return process, marker

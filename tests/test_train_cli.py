@@ -134,7 +134,7 @@ def test_same_seed_repeats_metrics_exactly_and_another_seed_does_not(smoke_run, 
 
 
 def test_output_redirected_gives_one_plain_line_per_epoch(tmp_path):
-    completed = run_cli("train.py", f"hydra.run.dir={tmp_path / 'run'}", "debug=smoke", "trainer.epochs=2")
+    completed = run_cli("train.py", f"hydra.run.dir={tmp_path / 'run'}", "debug=smoke", "trainer.epochs=2", new_python=True)
     output = completed.stdout + completed.stderr
     assert output.count("epoch 1/2") == 1 and output.count("epoch 2/2") == 1
     assert "━" not in output  # no progress bar when not on a terminal

@@ -1,11 +1,9 @@
 """Every model learns and evaluation reproduces its scores (in-process), and zoo.anatomy describes it (CLI)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, evaluate_in_process, train_in_process
+from conftest import evaluate_in_process, run_cli, train_in_process
 
 from zoo import list_models, model_info
 
@@ -36,10 +34,7 @@ def test_every_model_learns_clearly_better_than_chance(tmp_path, name, extra):
 
 @pytest.mark.slow
 def test_inspect_prints_states_weights_and_cudnn_eligibility():
-    completed = subprocess.run(
-        [sys.executable, "-m", "zoo.anatomy", "model=seq2seq", "model.units=8"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    )
+    completed = run_cli("-m", "zoo.anatomy", "model=seq2seq", "model.units=8")
     text = completed.stdout
     assert "encoder_lstm_0" in text and "decoder_lstm_0" in text
     # returned states: sequence/last output plus h and c
