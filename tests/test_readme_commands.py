@@ -3,7 +3,8 @@
 Each command is its own test with its own time limit, so one slow command cannot fail another.
 A command that reads earlier work (`evaluate.py run_dir=outputs/runs/<date>/<time>_<model>`,
 `zoo.predict run_dir=outputs/tiny_ts ...`) first gets a cheap `debug=smoke` run of its own in its
-copy; the command itself runs exactly as written. The few commands a test cannot run here are in
+copy (not under test, so forked from the fork server); the command itself runs exactly as written,
+in bash, as a new process. The few commands a test cannot run here are in
 NOT_RUN with the reason, and a test fails if the README gains a command that is neither.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import keras
 import pytest
+from cli_processes import run_to_end, start_cli
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -103,6 +105,15 @@ def run(copy, command):
     return completed
 
 
+def prepare(copy, command):
+    """Runs a `python train.py ...` that a README command reads the output of; it is not under test, so
+    it runs as a fork of the test process's fork server (tests/cli_processes.py)."""
+    program, script, *args = command.split()
+    assert (program, script) == ("python", "train.py"), command
+    completed = run_to_end(start_cli(str(copy / script), *args, cwd=copy))
+    assert completed.returncode == 0, f"{command}\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+
+
 def finished_runs(copy, pattern="outputs/runs/*/*"):
     runs = sorted((run for run in copy.glob(pattern) if (run / "metrics.json").is_file()), key=lambda run: run.stat().st_mtime)
     assert runs, f"no finished run under {pattern}"
@@ -156,7 +167,7 @@ def check_sweep(copy, command):
 
 
 def check_evaluate(copy, command):
-    run(copy, "python train.py debug=smoke")
+    prepare(copy, "python train.py debug=smoke")
     (run_dir,) = finished_runs(copy)
     completed = run(copy, command.replace("outputs/runs/<date>/<time>_<model>", str(run_dir.relative_to(copy))))
     assert "# Evaluation of last_state (classify)" in completed.stdout
@@ -166,7 +177,7 @@ def check_evaluate(copy, command):
 
 
 def check_compare(copy, command):
-    run(copy, "python train.py -m model=last_state,attention debug=smoke")
+    prepare(copy, "python train.py -m model=last_state,attention debug=smoke")
     (sweep,) = copy.glob("outputs/multiruns/*/*")
     run(copy, command.replace("outputs/multiruns/<date>/<time>", str(sweep.relative_to(copy))))
     with open(sweep / "comparison.csv") as file:
@@ -177,7 +188,7 @@ def check_compare(copy, command):
 
 def check_tensorboard(copy, command, timeout=120):
     """Starts TensorBoard on a smoke run's outputs and waits for it to announce its address; then stops it."""
-    run(copy, "python train.py debug=smoke")
+    prepare(copy, "python train.py debug=smoke")
     process = subprocess.Popen(
         ["bash", "-c", f"exec {command}"], cwd=copy, env=shell_environment(),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -228,7 +239,7 @@ def check_file_run(copy, command):
 
 
 def check_predict(copy, command):
-    run(copy, f"{TINY_TS} hydra.run.dir=outputs/tiny_ts debug=smoke")
+    prepare(copy, f"{TINY_TS} hydra.run.dir=outputs/tiny_ts debug=smoke")
     run(copy, command)
     with open(copy / "outputs/tiny_ts/predictions/tiny_TEST.ts.csv") as file:
         rows = list(csv.DictReader(file))
@@ -239,7 +250,7 @@ def check_predict(copy, command):
 def check_export(copy, command):
     import onnx
 
-    run(copy, f"{TINY_TS} hydra.run.dir=outputs/tiny_ts debug=smoke")
+    prepare(copy, f"{TINY_TS} hydra.run.dir=outputs/tiny_ts debug=smoke")
     run(copy, command)
     graph = onnx.load(copy / "outputs/tiny_ts/export/best.onnx").graph
     assert "series" in [node.name for node in graph.input]
@@ -276,7 +287,7 @@ def check_monthly(copy, command):
 
 
 def check_monthly_predict(copy, command):
-    run(copy, f"{MONTHLY} trainer.steps=200")
+    prepare(copy, f"{MONTHLY} trainer.steps=200")
     run(copy, command)
     with open(copy / "outputs/monthly/predictions/tiny_monthly.csv.csv") as file:
         rows = list(csv.reader(file))
