@@ -69,15 +69,17 @@ class ForkServer:
         return cls._server
 
     def __init__(self):
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fork_server.py")],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
+        self.scratch = Path(tempfile.mkdtemp(prefix="zoo-forks-"))
+        self.log = self.scratch / "server.log"
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "fork_server.py")],
+                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            )
         ready = json.loads(self.process.stdout.readline() or '{"ready": false, "why": "it ended while importing"}')
         self.unavailable = None if ready["ready"] else ready["why"]
         if self.unavailable:
             warnings.warn(f"The CLI tests start new Python processes: {self.unavailable}.", stacklevel=2)
-        self.scratch = Path(tempfile.mkdtemp(prefix="zoo-forks-"))
         atexit.register(self.close)
 
     def start(self, argv, cwd, file_size_limit=None):
@@ -88,8 +90,10 @@ class ForkServer:
         }
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
-        pid = json.loads(self.process.stdout.readline())["pid"]
-        return ForkedProcess(argv, pid, folder)
+        reply = self.process.stdout.readline()
+        if not reply:
+            raise RuntimeError(f"The fork server ended; its log ({self.log}) ends with:\n{self.log.read_text()[-3000:]}")
+        return ForkedProcess(argv, json.loads(reply)["pid"], folder)
 
     def close(self):
         self.process.stdin.close()
