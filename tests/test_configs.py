@@ -10,7 +10,8 @@ from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
 from zoo import ZooError, list_models, model_info
-from zoo.config import KERAS_CALLBACK_OPTIONS, LOGGER_OPTIONS, TRAINER_KEYS, check_before_keras, check_saved_targets
+from zoo.config import KERAS_CALLBACK_OPTIONS, LOGGER_OPTIONS, TRAINER_KEYS, check_before_keras
+from zoo.runs.saved_config import check_saved_targets
 from zoo.tasks import improvement_mode
 from zoo.training.adaptive import fill_modes
 from zoo.training.builders import build_dataset, build_model, build_optimizer, check_optimizer_values

@@ -11,7 +11,7 @@ Example:
 import keras
 import numpy as np
 
-from zoo.config import read_run_config
+from zoo.runs.saved_config import read_run_config
 from zoo.data.dataset import SeriesSplit, Standardizer
 from zoo.errors import ZooError
 from zoo.inference import predict

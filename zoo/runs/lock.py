@@ -30,7 +30,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf, open_dict, read_write
 
-from zoo.config import another_config_refusal, check_before_keras, differing_keys
+from zoo.config import check_before_keras
+from zoo.runs.saved_config import another_config_refusal, differing_keys
 from zoo.errors import ZooError
 from zoo.runs.directory import load_config_file
 from zoo.runs.naming import named_after_overrides

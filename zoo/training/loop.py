@@ -10,11 +10,7 @@ import keras
 from omegaconf import DictConfig, OmegaConf
 
 from zoo.cli import in_sweep
-from zoo.config import (
-    another_config_refusal,
-    differing_keys,
-    sweeper_direction,
-)
+from zoo.config import sweeper_direction
 from zoo.data import make_batches, make_training_dataset
 from zoo.errors import ZooError
 from zoo.inference import SPLITS, evaluate_splits
@@ -25,6 +21,7 @@ from zoo.runs.directory import (
     load_config_file,
     resume_command,
 )
+from zoo.runs.saved_config import another_config_refusal, differing_keys
 from zoo.tasks import best_index, monitored_value
 from zoo.tasks.reports import get_report
 from zoo.training.adaptive import (

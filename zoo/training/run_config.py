@@ -12,10 +12,10 @@ from zoo.config import (
     check_seed,
     check_trainer,
     group_choice,
-    read_run_config,
 )
 from zoo.errors import ZooError
 from zoo.runs.directory import RunDirectory
+from zoo.runs.saved_config import read_run_config
 from zoo.tasks import get_task
 from zoo.training.adaptive import adapt_to_config
 from zoo.training.device import backend_name, check_backend
