@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
+from cli_processes import run_to_end, start_cli
 from conftest import (
     ROOT,
     compose_config,
@@ -234,9 +235,8 @@ def read_or_nothing(descriptor):
 
 
 def test_two_runs_started_together_get_their_own_directories(tmp_path):
-    command = [sys.executable, str(ROOT / "train.py"), "debug=smoke", f"paths.log_dir={tmp_path}"]
-    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-    assert [process.wait(timeout=300) for process in processes] == [0, 0]
+    processes = [start_cli("train.py", "debug=smoke", f"paths.log_dir={tmp_path}") for _ in range(2)]
+    assert [run_to_end(process, timeout=300).returncode for process in processes] == [0, 0]
     run_dirs = sorted((tmp_path / "runs").glob("*/*"))
     assert len(run_dirs) == 2
     assert all((run_dir / "metrics.json").is_file() for run_dir in run_dirs)
