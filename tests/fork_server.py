@@ -1,7 +1,7 @@
 """Starts the CLI tests' entry points as forks of one process that has already imported Keras and TensorFlow.
 
 Every `python train.py ...` spends about 3 s of CPU importing TensorFlow before it reads its config;
-the CLI tests start ~150 of them. This server pays that once per test process: it imports what the
+the CLI tests start about a hundred of them. This server pays that once per test process: it imports what the
 entry points import, then forks a child per request, and the child runs the entry point as
 `python <script> <args>` (or `python -m <module> <args>`) would, in its own process, with its own
 working directory, environment, standard streams and exit status. TensorFlow's runtime has not
