@@ -105,7 +105,7 @@ def start_cli(script, *args, cwd=ROOT, env=None, file_size_limit=None, new_pytho
     """Starts `python <script> <args>` (script="-m": `python -m <args>`) with its streams captured.
 
     Args:
-        script: str. A path relative to the repository root, or "-m".
+        script: str. A path, absolute or relative to the repository root, or "-m".
         env: dict or None. Variables to add to this process's environment; any means a new Python.
         new_python: bool. A new Python even so, for a test of what happens while TensorFlow loads.
         file_size_limit: int or None. RLIMIT_FSIZE for the process, in bytes.

@@ -37,19 +37,17 @@ def preload():
     threads = os_threads()
     import hydra  # noqa: F401
 
-    import zoo
+    import zoo  # noqa: F401  (makes `keras` lazy, registers the models and resolvers)
 
     # Loads the zoo's lazy Keras as an entry point's first use does (TensorFlow's start-up lines dropped).
     sys.modules["keras"].layers  # noqa: B018
     import tensorflow  # noqa: F401
-    from hydra._internal import utils  # noqa: F401
 
     import zoo.cli  # noqa: F401
     import zoo.evaluation  # noqa: F401
     import zoo.runs.loading  # noqa: F401
     import zoo.training.loop  # noqa: F401
 
-    assert zoo  # the import registers the models and resolvers
     if os_threads() != threads:
         return f"the imports started {os_threads() - threads} threads; a fork would lose them"
     return None
@@ -71,8 +69,8 @@ def child_main(request):
     os.environ.clear()
     os.environ.update(request["env"])
     first, *args = request["argv"]
-    if first.startswith("-m"):
-        module = first[2:] or args.pop(0)
+    if first == "-m":
+        module = args.pop(0)
         sys.argv = ["-m", *args]
         sys.path[0] = os.getcwd()
         runpy.run_module(module, run_name="__main__", alter_sys=True)

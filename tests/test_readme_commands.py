@@ -21,8 +21,7 @@ from pathlib import Path
 
 import keras
 import pytest
-from cli_processes import run_to_end, start_cli
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -107,11 +106,10 @@ def run(copy, command):
 
 def prepare(copy, command):
     """Runs a `python train.py ...` that a README command reads the output of; it is not under test, so
-    it runs as a fork of the test process's fork server (tests/cli_processes.py)."""
+    `run_cli` forks it from the fork server (tests/cli_processes.py)."""
     program, script, *args = command.split()
     assert (program, script) == ("python", "train.py"), command
-    completed = run_to_end(start_cli(str(copy / script), *args, cwd=copy))
-    assert completed.returncode == 0, f"{command}\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    run_cli(str(copy / script), *args, cwd=copy)
 
 
 def finished_runs(copy, pattern="outputs/runs/*/*"):

@@ -11,12 +11,12 @@ Example:
 import keras
 import numpy as np
 
-from zoo.runs.saved_config import read_run_config
 from zoo.data.dataset import SeriesSplit, Standardizer
 from zoo.errors import ZooError
 from zoo.inference import predict
 from zoo.registry import model_info
 from zoo.runs.directory import RunDirectory, load_checkpoint
+from zoo.runs.saved_config import read_run_config
 from zoo.tasks import get_task
 from zoo.tasks.reports import get_report
 from zoo.training.builders import build_dataset

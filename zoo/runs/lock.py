@@ -31,10 +31,10 @@ from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf, open_dict, read_write
 
 from zoo.config import check_before_keras
-from zoo.runs.saved_config import another_config_refusal, differing_keys
 from zoo.errors import ZooError
 from zoo.runs.directory import load_config_file
 from zoo.runs.naming import named_after_overrides
+from zoo.runs.saved_config import another_config_refusal, differing_keys
 
 LOCK_NAME = ".lock"
 # Entries only a zoo run directory holds (process_<k>/: the other processes of a data_parallel run,

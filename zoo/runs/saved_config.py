@@ -25,7 +25,6 @@ ZOO_TARGETS = (
 )
 
 
-
 def check_saved_targets(cfg, source):
     """Refuses a saved config that names a `_target_` outside the zoo's allow-list.
 
