@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from zoo.data import synthetic_dataset
-from zoo.data.dataset import Standardizer, prepare_dataset, split_indices
+from zoo.data.dataset import prepare_dataset, split_indices
+from zoo.data.scaling import Standardizer
 from zoo.data.synthetic import WAVEFORMS, generate_series
 from zoo.errors import ZooError
 from zoo.runs.directory import write_json_atomically

@@ -1,7 +1,8 @@
 """Datasets: synthetic series, user files (.ts, CSV, NPZ), forecasting histories, scaling and the tf.data pipeline."""
 
-from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit, Standardizer
+from zoo.data.dataset import DataSpec, SeriesDataset, SeriesSplit
 from zoo.data.files import csv_dataset, npz_dataset, ts_dataset
+from zoo.data.scaling import Standardizer
 from zoo.data.synthetic import synthetic_dataset
 from zoo.data.windows import forecast_dataset
 

@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 
-from zoo.data.scaling import NORMALIZATIONS, Standardizer, series_moments  # noqa: F401 (their home before zoo.data.scaling)
+from zoo.data.scaling import Standardizer
 from zoo.errors import ZooError
 from zoo.training.adaptive import AUTO, LEVEL_SEPARATION_F, level_separation, normalization_for
 from zoo.validation import fraction

@@ -11,7 +11,8 @@ Example:
 import keras
 import numpy as np
 
-from zoo.data.dataset import SeriesSplit, Standardizer
+from zoo.data.dataset import SeriesSplit
+from zoo.data.scaling import Standardizer
 from zoo.errors import ZooError
 from zoo.inference import predict
 from zoo.registry import model_info
