@@ -6,6 +6,7 @@ from pathlib import Path
 import keras
 import pytest
 from conftest import CONFIG_DIR, EXAMPLE_DATA, compose_config
+from hydra.errors import MissingConfigException
 from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
@@ -22,13 +23,21 @@ GROUPS = ["model", "data", "trainer", "callbacks", "logger", "paths", "hydra", "
 
 
 def options(group):
-    """The options a user can choose in `group` (files starting with `_` are shared parts, not options)."""
-    return sorted(path.stem for path in (Path(CONFIG_DIR) / group).glob("*.yaml") if not path.stem.startswith("_"))
+    """The options a user can choose in `group` (shared parts sit in its `shared/` folder, not among them)."""
+    return sorted(path.stem for path in (Path(CONFIG_DIR) / group).glob("*.yaml"))
 
 
 def test_every_group_has_options():
     for group in GROUPS:
         assert options(group), f"configs/{group}/ is empty"
+
+
+@pytest.mark.parametrize("group, typo", [("model", "lstm"), ("hparams_search", "lstm_optuna")])
+def test_an_unknown_choice_lists_exactly_the_choices_a_user_has(group, typo):
+    with pytest.raises(MissingConfigException) as error:
+        compose_config(overrides=[f"{group}={typo}"])
+    listed = str(error.value).split(f"Available options in '{group}':\n")[1].split("\nConfig search path")[0].split()
+    assert listed == options(group) and len(listed) == len(list_models())
 
 
 def test_registry_and_model_configs_agree():
@@ -107,10 +116,10 @@ def test_shared_recurrent_options_are_defined_once_and_every_model_has_them():
         assert cfg.model.head == model_info(name).default_head
     assert compose_config(overrides=["model=seq2seq"]).model.head == "forecast"
     # A model config may change a shared default (lstm_fcn: the paper's units and dropout), never repeat it.
-    defaults = OmegaConf.load(Path(CONFIG_DIR, "model", "_recurrent.yaml"))
-    for path in Path(CONFIG_DIR, "model").glob("[!_]*.yaml"):
+    defaults = OmegaConf.load(Path(CONFIG_DIR, "model", "shared", "recurrent.yaml"))
+    for path in Path(CONFIG_DIR, "model").glob("*.yaml"):
         own = OmegaConf.load(path)
-        if "_recurrent" not in list(own.get("defaults", [])):
+        if "shared/recurrent@_here_" not in list(own.get("defaults", [])):
             continue
         for key in shared - {"head"}:
             assert key not in own or own[key] != defaults[key], f"{path.name} repeats {key}={own[key]}"
