@@ -23,7 +23,7 @@ GROUPS = ["model", "data", "trainer", "callbacks", "logger", "paths", "hydra", "
 
 
 def options(group):
-    """The options a user can choose in `group` (shared parts sit in its `shared/` folder, not among them)."""
+    """The options a user can choose in `group` (shared parts sit at the top of configs/, in no group)."""
     return sorted(path.stem for path in (Path(CONFIG_DIR) / group).glob("*.yaml"))
 
 
@@ -38,6 +38,7 @@ def test_an_unknown_choice_lists_exactly_the_choices_a_user_has(group, typo):
         compose_config(overrides=[f"{group}={typo}"])
     listed = str(error.value).split(f"Available options in '{group}':\n")[1].split("\nConfig search path")[0].split()
     assert listed == options(group) and len(listed) == len(list_models())
+    assert not [path for path in (Path(CONFIG_DIR) / group).iterdir() if path.is_dir()]  # --help would list a subfolder as a group
 
 
 def test_registry_and_model_configs_agree():
@@ -116,10 +117,10 @@ def test_shared_recurrent_options_are_defined_once_and_every_model_has_them():
         assert cfg.model.head == model_info(name).default_head
     assert compose_config(overrides=["model=seq2seq"]).model.head == "forecast"
     # A model config may change a shared default (lstm_fcn: the paper's units and dropout), never repeat it.
-    defaults = OmegaConf.load(Path(CONFIG_DIR, "model", "shared", "recurrent.yaml"))
+    defaults = OmegaConf.load(Path(CONFIG_DIR, "recurrent_options.yaml"))
     for path in Path(CONFIG_DIR, "model").glob("*.yaml"):
         own = OmegaConf.load(path)
-        if "shared/recurrent@_here_" not in list(own.get("defaults", [])):
+        if "/recurrent_options@_here_" not in list(own.get("defaults", [])):
             continue
         for key in shared - {"head"}:
             assert key not in own or own[key] != defaults[key], f"{path.name} repeats {key}={own[key]}"

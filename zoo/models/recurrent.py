@@ -15,7 +15,7 @@ STATIC_MODES = ("concat", "initial_state")
 
 @dataclasses.dataclass(frozen=True)
 class RecurrentOptions:
-    """The options every recurrent model shares, with one name each across the zoo (`configs/model/shared/recurrent.yaml`).
+    """The options every recurrent model shares, with one name each across the zoo (`configs/recurrent_options.yaml`).
 
     Builders take them as `**recurrent` and read them from here, so they are defined, checked and
     documented once.
